@@ -117,9 +117,6 @@ def check_int_array(name: str, value, shape=None, dims: Dims | None = None, *,
 
 def check_bool_or_01(name: str, value, shape=None, dims: Dims | None = None) -> np.ndarray:
     """Check a mask: bool, or numbers that are all 0 or 1. Returns a float-ready array."""
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray of shape {_fmt_shape(shape)}, "
-                        f"got {type(value).__name__}")
     check_array(name, value, shape, dims, float_only=False)
     if value.dtype != bool and not np.isin(value, (0, 1)).all():
         raise ValueError(f"{name} must be boolean or hold only 0 and 1")
@@ -131,3 +128,15 @@ def check_positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def check_like(name: str, value, shape: tuple, dtype) -> np.ndarray:
+    """An upstream gradient must have its forward output's exact shape and dtype.
+
+    Backward passes call this on ``dout``-style arguments, e.g.
+    ``check_like("dh", dh, h.shape, h.dtype)``.
+    """
+    check_array(name, value, tuple(shape))
+    if value.dtype != dtype:
+        raise ValueError(f"{name} must have the forward pass's dtype {np.dtype(dtype)}, got {value.dtype}")
+    return value

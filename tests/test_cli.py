@@ -1,0 +1,43 @@
+"""The ``coursekit`` console command: installed, lists its subcommands, errors cleanly."""
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from coursekit import cli, info
+
+
+def test_console_script_is_installed_and_lists_subcommands():
+    exe = shutil.which("coursekit")
+    assert exe, "the coursekit console script is not on PATH; is the package installed?"
+    out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "info" in out.stdout
+
+
+def test_info_reports_versions(capsys):
+    assert cli.main(["info"]) == 0
+    printed = capsys.readouterr().out
+    import numpy
+    import torch
+    assert numpy.__version__ in printed and torch.__version__ in printed
+    assert "rnn" in info.describe()["modules"]
+
+
+def test_no_subcommand_prints_help(capsys):
+    assert cli.main([]) == 0
+    assert "usage: coursekit" in capsys.readouterr().out
+
+
+def test_unknown_subcommand_is_a_clean_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["no-such-command"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_module_entry_point_runs():
+    out = subprocess.run([sys.executable, "-m", "coursekit.cli", "--version"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "coursekit" in out.stdout
