@@ -144,3 +144,13 @@ def test_check_reports_wrong_code_and_reference_use(a1):
     from coursekit import rnn
     ok, lines = check.run_public(a1, "q1", {"rnn_step_forward": rnn.rnn_step_forward})
     assert not ok and "coursekit reference" in lines[0]
+
+
+def test_checks_resolve_by_name_or_module_path():
+    from coursekit.grading.compare import CHECKS, resolve_check
+    assert resolve_check("match") is CHECKS["match"]
+    assert resolve_check("coursekit.grading.compare:charlm_loss_drops") is CHECKS["charlm_loss_drops"]
+    with pytest.raises(ValueError, match="unknown check 'nope'"):
+        resolve_check("nope")
+    with pytest.raises(ValueError, match="unknown check"):
+        resolve_check("os:system")  # only modules of the grading package

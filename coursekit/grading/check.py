@@ -13,7 +13,7 @@ import inspect
 
 import numpy as np
 
-from coursekit.grading.compare import CHECKS
+from coursekit.grading.compare import resolve_check
 from coursekit.grading.spec import Assignment, draw_inputs, from_json, run_steps
 
 PASSED = "public tests passed; hidden tests run at grading"
@@ -57,7 +57,7 @@ def run_public(assignment: Assignment, qid: str, namespace: dict) -> tuple[bool,
             ok_all = False
             lines.append(f"public test {n}: your code raised {type(e).__name__}: {e}")
             continue
-        frac, msgs = CHECKS[q.check](q, case, inputs, got, exp)
+        frac, msgs = resolve_check(q.check)(q, case, inputs, got, exp)
         ok_all &= frac == 1.0
         lines += [f"public test {n} ({case.dtype}): {m}" for m in msgs if frac < 1.0]
     return ok_all, lines

@@ -136,3 +136,20 @@ def charlm_loss_drops(question, case, inputs: dict, got: dict, expected) -> tupl
 
 #: check name -> function(question, case, inputs, got, expected) -> (fraction, feedback lines)
 CHECKS: dict[str, Callable] = {"match": match, "charlm_loss_drops": charlm_loss_drops}
+
+
+def resolve_check(name: str) -> Callable:
+    """The check function a question names.
+
+    ``name`` is a key of :data:`CHECKS`, or ``"module:function"`` for a check
+    that an assignment adds in its own module inside ``coursekit.grading``
+    (importable both by the grader and in the student's kernel for ``check()``).
+    """
+    if name in CHECKS:
+        return CHECKS[name]
+    module, sep, func = name.partition(":")
+    if not sep or not module.startswith("coursekit.grading."):
+        raise ValueError(f"unknown check {name!r}: use one of {sorted(CHECKS)} or "
+                         f"'coursekit.grading.<module>:<function>'")
+    import importlib
+    return getattr(importlib.import_module(module), func)

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from coursekit.grading import sandbox
-from coursekit.grading.compare import CHECKS
+from coursekit.grading.compare import resolve_check
 from coursekit.grading.spec import Assignment, draw_inputs, run_steps, step_kwargs
 
 SECRET_ENV = "COURSEKIT_GRADER_SECRET"
@@ -89,6 +89,11 @@ def load_assignment(path: str | os.PathLike) -> tuple[Assignment, Path]:
     spec.loader.exec_module(mod)
     if not isinstance(getattr(mod, "ASSIGNMENT", None), Assignment):
         raise GraderError(f"{tests} must define ASSIGNMENT = Assignment(...)")
+    for q in mod.ASSIGNMENT.questions:  # a typo in a check name fails here, not per test
+        try:
+            resolve_check(q.check)
+        except (ValueError, ImportError, AttributeError) as e:
+            raise GraderError(f"{tests}: question {q.id} names check {q.check!r}: {e}") from e
     return mod.ASSIGNMENT, path
 
 
@@ -191,7 +196,7 @@ def grade_submission(path: str | os.PathLike, assignment: Assignment, *, secret:
                              "reference scores 0")
         else:
             try:
-                frac, lines = CHECKS[q.check](q, case, drawn, outcome.arrays, exp)
+                frac, lines = resolve_check(q.check)(q, case, drawn, outcome.arrays, exp)
             except Exception as e:  # noqa: BLE001 - a check must never crash grading
                 frac, lines = 0.0, [f"could not check the result ({type(e).__name__}: {e})"]
         score = round(frac * case.points, 6)

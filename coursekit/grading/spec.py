@@ -98,7 +98,7 @@ class Question:
     """A graded question: the functions it grades and its cases.
 
     check: ``"match"`` compares every output with the reference; any other
-    name picks a check from :data:`coursekit.grading.compare.CHECKS`, which
+    name picks a check through :func:`coursekit.grading.compare.resolve_check`, which
     receives ``options``.
     """
     id: str
