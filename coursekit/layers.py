@@ -15,8 +15,6 @@ from coursekit._validate import (Dims, check_array, check_bool_or_01, check_int_
                                  check_like, check_positive_int, check_same_dtype)
 
 
-
-
 # --------------------------------------------------------------------- affine
 def affine_forward(x, w, b):
     """Affine map of a batch of vectors.

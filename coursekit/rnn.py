@@ -29,8 +29,6 @@ def _check_rnn_args(x, h0, Wx, Wh, b, x_shape, h_name):
     check_same_dtype(x=x, **{h_name: h0}, Wx=Wx, Wh=Wh, b=b)
 
 
-
-
 # ----------------------------------------------------------------- numpy: one step
 def rnn_step_forward(x, prev_h, Wx, Wh, b):
     """One time step of a tanh RNN for a batch.

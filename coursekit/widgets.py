@@ -116,7 +116,7 @@ def explorer_figure(radius: float = 0.9, input_scale: float = 1.0, T: int = 40,
     return fig
 
 
-def _figure_png(fig: Figure, dpi: int = 100):
+def figure_png(fig: Figure, dpi: int = 100):
     """A PNG display object for ``fig`` (works with any matplotlib backend)."""
     from IPython.display import Image
     buf = io.BytesIO()
@@ -150,7 +150,7 @@ def build_hidden_state_explorer(*, radius: float = 0.9, T: int = 40, H: int = 8)
     }
 
     def redraw(radius, input_scale, T, drive, seed):
-        display(_figure_png(explorer_figure(radius, input_scale, T, drive, seed, H)))
+        display(figure_png(explorer_figure(radius, input_scale, T, drive, seed, H)))
 
     output = W.interactive_output(redraw, controls)
     box = W.VBox([W.HBox([W.VBox([controls["radius"], controls["input_scale"], controls["T"]]),
@@ -166,5 +166,5 @@ def hidden_state_explorer(*, radius: float = 0.9, T: int = 40, H: int = 8) -> No
     where no kernel runs; in a live notebook move the sliders below it.
     """
     from IPython.display import display
-    display(_figure_png(trajectory_grid(T=T, H=H)))
+    display(figure_png(trajectory_grid(T=T, H=H)))
     display(build_hidden_state_explorer(radius=radius, T=T, H=H))

@@ -128,7 +128,7 @@ def test_hidden_state_explorer_shows_static_figure_first(monkeypatch):
     assert widgets.hidden_state_explorer(T=10, H=3) is None
     static, widget = shown[0], shown[-1]
     assert isinstance(static, IPython.display.Image) and static.data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert static.data == widgets._figure_png(widgets.trajectory_grid(T=10, H=3)).data
+    assert static.data == widgets.figure_png(widgets.trajectory_grid(T=10, H=3)).data
     assert type(widget).__name__ == "VBox"
 
 
