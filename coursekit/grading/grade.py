@@ -164,7 +164,7 @@ def grade_submission(path: str | os.PathLike, assignment: Assignment, *, secret:
             rng = np.random.default_rng(case.seed if case.public else [seed, qi, ci])
             drawn = draw_inputs(q, case, rng)
             exp = None
-            if q.check == "match":
+            if all(s.func in refs for s in q.steps):  # the grader can compute the answer
                 exp = run_steps(q, case, {k: v.copy() for k, v in drawn.items()}, refs)
                 exp = {k: np.asarray(v) for k, v in exp.items()}
             k = len(plan)
