@@ -41,3 +41,14 @@ def test_module_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "coursekit.cli", "--version"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "coursekit" in out.stdout
+
+
+def test_closed_pipe_is_not_a_traceback():
+    """`coursekit grade ... | head` must not end in a BrokenPipeError traceback."""
+    script = ("import sys; from coursekit import cli, info\n"
+              "info._run = lambda args: [print('line', i) for i in range(200000)] and 0\n"
+              "sys.exit(cli.main(['info']))")
+    out = subprocess.run(f"{sys.executable} -c \"{script}\" | head -1", shell=True,
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout == "line 0\n"
+    assert "Traceback" not in out.stderr, out.stderr
