@@ -1,0 +1,204 @@
+"""Assignment 2 end to end: source full marks, release zero, release in sync, the source
+notebook runs, wrong submissions get the partial scores they deserve, and the references
+and the training check in coursekit.grading.checks_a2 are right."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from coursekit.grading import checks_a2, sandbox
+from coursekit.grading.grade import grade_submission, load_assignment, reference_functions
+from coursekit.grading.spec import from_json, to_json
+
+ROOT = Path(__file__).resolve().parents[1]
+A2 = ROOT / "assignments" / "a2_training"
+SOURCE = A2 / "a2_training.ipynb"
+RELEASE = A2 / "release" / "a2_training.ipynb"
+LIMITS = sandbox.Limits(wall=60, setup=20, memory=1 << 30)
+
+
+@pytest.fixture(scope="module")
+def a2():
+    assignment, _ = load_assignment(A2)
+    return assignment, reference_functions(assignment)
+
+
+def grade(path, a2, secret="test-secret"):
+    assignment, refs = a2
+    return grade_submission(path, assignment, secret=secret, limits=LIMITS, references=refs)
+
+
+def with_extra_cell(tmp_path, name: str, code: str) -> Path:
+    """The solved notebook plus one cell at the end that redefines a function (wrongly)."""
+    nb = nbformat.read(SOURCE, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(code))
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+# wrong submissions: (name, redefinition, question -> points it must get); all others full marks
+WRONG = {
+    "per_array_clipping": (
+        "def clip_grad_norm(grads, max_norm):\n"
+        "    norms = [float(np.sqrt(np.sum(g ** 2))) for g in grads.values()]\n"
+        "    for g, n in zip(grads.values(), norms):\n"
+        "        if n > max_norm:\n"
+        "            g *= max_norm / (n + 1e-6)\n"
+        "    return float(np.sqrt(sum(n ** 2 for n in norms)))\n",
+        {"q5": 2}),  # only the case where nothing is clipped passes
+    "sampling_ignores_temperature": (
+        "def sample_with_temperature(scores, u, temperature=1.0):\n"
+        "    cdf = np.cumsum(softmax_temperature(scores, 1.0), axis=1)\n"
+        "    return np.minimum((cdf <= u[:, None]).sum(axis=1), scores.shape[1] - 1).astype(np.int64)\n",
+        {"q8": 0}),
+    "state_not_carried": (
+        "def tbptt_gradient(params, ids, batch_size, k):\n"
+        "    X, Y = tbptt_batches(ids, batch_size, k)\n"
+        "    h0 = np.zeros((batch_size, params['Wh'].shape[0]), dtype=params['Wh'].dtype)\n"
+        "    out = [chunk_forward_backward(params, X[c], Y[c], h0) for c in range(len(X))]\n"
+        "    grads = {n: sum(o[1][n] for o in out) / len(X) for n in params}\n"
+        "    return sum(float(o[0]) for o in out) / len(X), grads, out[-1][2]\n",
+        {"q3": 0}),
+    "imports_reference": (  # allowed module, forbidden function: it and its callers score 0
+        "from coursekit.grading.checks_a2 import tbptt_batches\n",
+        {"q1": 0, "q3": 0, "q10": 0}),
+    "training_does_nothing": (
+        "def train_char_model(ids, vocab_size, *, steps=300, seed=0, **kw):\n"
+        "    return init_char_model(vocab_size, 16, 32, seed), np.zeros(steps)\n",
+        {"q10": 0}),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_wrong_submission_gets_partial_score(a2, tmp_path, name):
+    code, expected = WRONG[name]
+    res = grade(with_extra_cell(tmp_path, name, code), a2)
+    assignment, _ = a2
+    want = {q.id: expected.get(q.id, q.points) for q in assignment.questions}
+    got = {qid: s for qid, (s, _) in res.questions.items()}
+    assert got == want, [(t.name, t.output[:300]) for t in res.tests if t.score < t.max_score]
+
+
+def test_training_check_gives_partial_credit_between_entropy_and_uniform(a2):
+    """An RNN built to predict with the source's own bigram table scores full marks; the same
+    table at lower confidence (scores times beta) earns a share that falls with beta; guessing
+    uniformly earns nothing; bad shapes earn nothing."""
+    assignment, _ = a2
+    q = assignment.question("q10")
+    case = next(c for c in q.cases if not c.public)
+    V = case.sizes["V"]
+    ids = q.inputs[0].draw(np.random.default_rng(7), case.sizes, "float64")
+    P, _, _ = checks_a2.bigram_source(ids, V, q.options["alpha"])
+
+    def bigram_rnn(beta):  # h_t ~ onehot(x_t), so o_t = beta * log P[x_t]
+        return {"W_embed": np.eye(V), "Wx": 20 * np.eye(V), "Wh": np.zeros((V, V)),
+                "b": np.zeros(V), "W_out": beta * np.log(P) / np.tanh(20), "b_out": np.zeros(V)}
+
+    fracs = [checks_a2.markov_val_loss(q, case, {"ids": ids}, bigram_rnn(b), None)[0]
+             for b in (1.0, 0.35, 0.2, 0.0)]
+    assert fracs[0] == 1.0 and fracs[3] == 0.0, fracs
+    assert 1.0 > fracs[1] > fracs[2] > 0.0, fracs
+    bad = {**bigram_rnn(1.0), "Wh": np.zeros((V, V - 1))}
+    frac, lines = checks_a2.markov_val_loss(q, case, {"ids": ids}, bad, None)
+    assert frac == 0.0 and "Wh" in lines[0]
+
+
+def test_references_match_coursekit_charlm_numpy():
+    """The composed chunk reference equals chapter 3's model loss (renamed, per character)."""
+    from coursekit.charlm_numpy import charrnn_loss, init_charrnn, train_charrnn  # noqa: F401
+    rng = np.random.default_rng(0)
+    V, D, H, N, k = 6, 4, 5, 3, 7
+    p = init_charrnn(V, H, embed_dim=D, seed=1)
+    p["b"] = 0.3 * rng.standard_normal(H)
+    x, y, h0 = rng.integers(0, V, (N, k)), rng.integers(0, V, (N, k)), rng.standard_normal((N, H))
+    loss, grads, h = charrnn_loss(p, x, y, h0)
+    ours = checks_a2.charlm_params(p["E"], p["Wx"], p["Wh"], p["b"], p["Wy"], p["by"])
+    l2, g2, h_last = checks_a2.chunk_forward_backward(ours, x, y, h0)
+    assert l2 == pytest.approx(loss / k, rel=1e-12)
+    for ck, name in (("E", "W_embed"), ("Wx", "Wx"), ("Wh", "Wh"), ("b", "b"), ("Wy", "W_out"),
+                     ("by", "b_out")):
+        np.testing.assert_allclose(g2[name], grads[ck] / k, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(h_last, h[:, -1], rtol=1e-12)
+    # one chunk per stream: the truncated gradient is the whole text's exact gradient
+    ids = rng.integers(0, V, 2 * k + 1)
+    X, Y = checks_a2.tbptt_batches(ids, 2, k)
+    assert X.shape == Y.shape == (1, 2, k) and (Y[0, :, :-1] == X[0, :, 1:]).all()
+    loss_full, _, _ = charrnn_loss(p, X[0], Y[0])
+    assert checks_a2.tbptt_gradient(ours, ids, 2, k)[0] == pytest.approx(loss_full / k, rel=1e-12)
+
+
+def test_k1k2_reference_limits():
+    """TBPTT(k, k) is the chunked gradient; TBPTT(k1, k2 >= S) with k1 | S is the exact one."""
+    rng = np.random.default_rng(2)
+    V, D, H = 5, 3, 4
+    p = checks_a2.charlm_params(rng.standard_normal((V, D)), rng.standard_normal((D, H)),
+                                1.5 * rng.standard_normal((H, H)) / np.sqrt(H), rng.standard_normal(H),
+                                rng.standard_normal((H, V)), rng.standard_normal(V))
+    ids = rng.integers(0, V, 2 * 24 + 1)                  # B = 2 streams of S = 24
+    for got, want in ((checks_a2.tbptt_k1k2_gradient(p, ids, 2, 4, 4),
+                       checks_a2.tbptt_gradient(p, ids, 2, 4)),
+                      (checks_a2.tbptt_k1k2_gradient(p, ids, 2, 3, 24),
+                       checks_a2.tbptt_gradient(p, ids, 2, 24))):
+        assert float(got[0]) == pytest.approx(float(want[0]), rel=1e-12)
+        for n in p:
+            np.testing.assert_allclose(got[1][n], want[1][n], rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(got[2], want[2], rtol=1e-12)
+    cut = checks_a2.tbptt_k1k2_gradient(p, ids, 2, 3, 6)[1]["Wh"]  # a real truncation differs
+    assert not np.allclose(cut, checks_a2.tbptt_gradient(p, ids, 2, 24)[1]["Wh"], rtol=1e-3)
+
+
+def test_sampler_reference_is_inverse_cdf_and_greedy_at_zero():
+    rng = np.random.default_rng(1)
+    scores = rng.standard_normal((1, 5)).repeat(40000, axis=0)
+    idx = checks_a2.sample_with_temperature(scores, rng.random(40000), 0.5)
+    from coursekit.lm_tools import softmax_temperature
+    freq = np.bincount(idx, minlength=5) / 40000
+    np.testing.assert_allclose(freq, softmax_temperature(scores[:1], 0.5)[0], atol=0.01)
+    greedy = checks_a2.sample_with_temperature(scores[:50], rng.random(50), 0.0)
+    assert (greedy == scores[0].argmax()).all() and greedy.dtype == np.int64
+
+
+def test_input_kinds_draw_their_law_and_survive_the_release_json(a2):
+    assignment, _ = a2
+    q8, q10 = assignment.question("q8"), assignment.question("q10")
+    u = q8.inputs[1].draw(np.random.default_rng(0), {"N": 1000}, "float64")
+    assert u.min() >= 0 and u.max() < 1 and u.min() < 0.01
+    text = q10.inputs[0].draw(np.random.default_rng(0), {"L": 3000, "V": 8}, "float64")
+    assert text.dtype == np.int64 and text.shape == (3000,) and set(text) <= set(range(8))
+    _, _, H = checks_a2.bigram_source(text, 8, 0.1)
+    assert 0.3 < H < np.log(8) - 0.3  # neither a cycle nor noise: something to learn
+    public = from_json(to_json(assignment))  # what the release's check() sees
+    assert [a.kind for a in public.question("q10").inputs] == ["markov"]
+    assert [a.kind for a in public.question("q8").inputs] == ["normal", "unit"]
+    sizes = {"N": 5, "V": 8, "L": 50}
+    for q in (q8, q10):  # check() in the student's kernel draws exactly what the grader draws
+        for a, b in zip(q.inputs, public.question(q.id).inputs):
+            np.testing.assert_array_equal(a.draw(np.random.default_rng(3), sizes, "float64"),
+                                          b.draw(np.random.default_rng(3), sizes, "float64"))
+
+
+def test_release_check_runs_in_the_students_namespace(capsys):
+    """The release's setup cell (public tests inlined) works without tests.py nearby."""
+    nb = nbformat.read(RELEASE, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    ns: dict = {}
+    exec(code[0], ns)  # setup: check = make_check(r'''{...}''') and charlm_params
+    exec(code[1], ns)  # the given building blocks
+    exec(code[2], ns)  # tbptt_batches with its NotImplementedError
+    exec('check("q1")', ns)
+    assert "q1: not implemented yet" in capsys.readouterr().out
+    src = nbformat.read(SOURCE, as_version=4)
+    for cell in src.cells:  # the solutions, checked against the public cases inlined as JSON
+        if cell.cell_type == "code" and cell.source.startswith("def ") and "BEGIN SOLUTION" in cell.source:
+            exec(cell.source, ns)
+    for qid in ("q1", "q5", "q8", "q10"):
+        exec(f'check("{qid}")', ns)
+    out = capsys.readouterr().out
+    assert out.count("public tests passed; hidden tests run at grading") == 4, out
+
+
