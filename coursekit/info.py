@@ -1,7 +1,6 @@
 """``coursekit info``: what this installation holds (versions, modules, data)."""
 from __future__ import annotations
 
-import importlib
 import pkgutil
 import platform
 
