@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from coursekit._validate import Dims, check_array, check_like, check_positive_int, check_same_dtype
+from coursekit._validate import check_array, check_like, check_positive_int, check_same_dtype
 from coursekit.lstm import _check_tensor, _dims_from_Wh, _sigmoid_
 
 Z_WEIGHS = ("prev", "new")
@@ -275,10 +275,7 @@ def flip_update_gate(Wx, Wh, b):
     h_t = z h_{t-1} + (1 - z) n and h_t = (1 - z) h_{t-1} + z n.
     Chapter 5: Gated recurrent units.
     """
-    dims = Dims()
-    check_array("Wh", Wh, ("H", "3H"), dims)
-    if dims["3H"] != 3 * dims["H"]:
-        raise ValueError(f"Wh must have shape (H, 3H) (gates r, z, n), got shape {Wh.shape}")
+    dims = _dims_from_Wh(Wh, 3)  # gates r, z, n
     check_array("Wx", Wx, ("D", "3H"), dims)
     check_array("b", b, ("3H",), dims)
     H = dims["H"]
@@ -465,10 +462,7 @@ def to_torch(Wx, Wh, b, bhn, *, cell=False, dtype=torch.float64, device=None):
     (weights in torch's z convention; use :func:`flip_update_gate` first for z_weighs="new").
     Chapter 5: Gated recurrent units.
     """
-    dims = Dims()
-    check_array("Wh", Wh, ("H", "3H"), dims)
-    if dims["3H"] != 3 * dims["H"]:
-        raise ValueError(f"Wh must have shape (H, 3H) (gates r, z, n), got shape {Wh.shape}")
+    dims = _dims_from_Wh(Wh, 3)  # gates r, z, n
     check_array("Wx", Wx, ("D", "3H"), dims)
     check_array("b", b, ("3H",), dims)
     check_array("bhn", bhn, ("H",), dims)
