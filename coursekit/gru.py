@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from coursekit._torch_weights import torch_module_with, torch_weights
 from coursekit._validate import check_array, check_like, check_positive_int, check_same_dtype
 from coursekit.lstm import _check_tensor, _dims_from_Wh, _sigmoid_
 
@@ -402,40 +403,16 @@ def _flip_z(Wx, Wh, b):
 
 def _weights_of(module):
     """(Wx, Wh, b, bhn) tensors of a single-layer unidirectional nn.GRU or an nn.GRUCell."""
-    if isinstance(module, nn.GRU):
-        if module.num_layers != 1 or module.bidirectional:
-            raise ValueError("only single-layer unidirectional nn.GRU converts, got "
-                             f"num_layers={module.num_layers}, bidirectional={module.bidirectional}")
-        suffix = "_l0"
-    elif isinstance(module, nn.GRUCell):
-        suffix = ""
-    else:
-        raise TypeError(f"module must be a torch.nn.GRU or torch.nn.GRUCell, got {type(module).__name__}")
-    W_ih = getattr(module, "weight_ih" + suffix).detach()  # (3H, D), gates r, z, n
-    W_hh = getattr(module, "weight_hh" + suffix).detach()  # (3H, H)
+    W_ih, W_hh, b_ih, b_hh = torch_weights(module, nn.GRU, nn.GRUCell)  # gates r, z, n
     H = W_hh.shape[1]
-    b, bhn = W_ih.new_zeros(3 * H), W_ih.new_zeros(H)
-    if module.bias:
-        b_ih, b_hh = getattr(module, "bias_ih" + suffix).detach(), getattr(module, "bias_hh" + suffix).detach()
-        b = b_ih.clone()
-        b[:2 * H] += b_hh[:2 * H]  # b_hr, b_hz just add; b_hn sits inside the reset
-        bhn = b_hh[2 * H:].clone()
-    return W_ih.T, W_hh.T, b, bhn
+    b = b_ih.clone()
+    b[:2 * H] += b_hh[:2 * H]  # b_hr, b_hz just add; b_hn sits inside the reset
+    return W_ih.T, W_hh.T, b, b_hh[2 * H:].clone()
 
 
 def _nn_gru_with(Wx, Wh, b, bhn, cell):
-    D, H = Wx.shape[0], Wh.shape[0]
-    factory = {"device": Wx.device, "dtype": Wx.dtype}
-    m = nn.GRUCell(D, H, **factory) if cell else nn.GRU(D, H, batch_first=True, **factory)
-    suffix = "" if cell else "_l0"
-    with torch.no_grad():
-        getattr(m, "weight_ih" + suffix).copy_(Wx.T)
-        getattr(m, "weight_hh" + suffix).copy_(Wh.T)
-        getattr(m, "bias_ih" + suffix).copy_(b)
-        bias_hh = getattr(m, "bias_hh" + suffix)
-        bias_hh.zero_()
-        bias_hh[2 * H:] = bhn
-    return m
+    b_hh = torch.cat([torch.zeros_like(b[:2 * bhn.shape[0]]), bhn])  # (3H,): only b_hn
+    return torch_module_with(nn.GRU, nn.GRUCell, Wx, Wh, b, b_hh, cell=cell)
 
 
 def from_torch(module):

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from coursekit._torch_weights import torch_module_with, torch_weights
 from coursekit._validate import Dims, check_array, check_like, check_positive_int, check_same_dtype
 
 #: Gate names per variant, in the order their column blocks appear in Wx, Wh, b.
@@ -360,35 +361,12 @@ class LSTM(nn.Module):
 # ---------------------------------------------------------------- converters
 def _weights_of(module):
     """(Wx, Wh, b) tensors of a single-layer unidirectional nn.LSTM or an nn.LSTMCell."""
-    if isinstance(module, nn.LSTM):
-        if module.num_layers != 1 or module.bidirectional or module.proj_size:
-            raise ValueError("only single-layer unidirectional nn.LSTM without projection converts, got "
-                             f"num_layers={module.num_layers}, bidirectional={module.bidirectional}, "
-                             f"proj_size={module.proj_size}")
-        suffix = "_l0"
-    elif isinstance(module, nn.LSTMCell):
-        suffix = ""
-    else:
-        raise TypeError(f"module must be a torch.nn.LSTM or torch.nn.LSTMCell, got {type(module).__name__}")
-    W_ih = getattr(module, "weight_ih" + suffix).detach()  # (4H, D), gates i, f, g, o
-    W_hh = getattr(module, "weight_hh" + suffix).detach()  # (4H, H)
-    b = W_ih.new_zeros(W_ih.shape[0])
-    if module.bias:
-        b = getattr(module, "bias_ih" + suffix).detach() + getattr(module, "bias_hh" + suffix).detach()
-    return W_ih.T, W_hh.T, b
+    W_ih, W_hh, b_ih, b_hh = torch_weights(module, nn.LSTM, nn.LSTMCell)  # gates i, f, g, o
+    return W_ih.T, W_hh.T, b_ih + b_hh
 
 
 def _nn_lstm_with(Wx, Wh, b, cell):
-    D, H = Wx.shape[0], Wh.shape[0]
-    factory = {"device": Wx.device, "dtype": Wx.dtype}
-    m = nn.LSTMCell(D, H, **factory) if cell else nn.LSTM(D, H, batch_first=True, **factory)
-    suffix = "" if cell else "_l0"
-    with torch.no_grad():
-        getattr(m, "weight_ih" + suffix).copy_(Wx.T)
-        getattr(m, "weight_hh" + suffix).copy_(Wh.T)
-        getattr(m, "bias_ih" + suffix).copy_(b)
-        getattr(m, "bias_hh" + suffix).zero_()
-    return m
+    return torch_module_with(nn.LSTM, nn.LSTMCell, Wx, Wh, b, torch.zeros_like(b), cell=cell)
 
 
 def from_torch(module):

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from coursekit._torch_weights import torch_module_with, torch_weights
 from coursekit._validate import Dims, check_array, check_like, check_positive_int, check_same_dtype
 
 
@@ -182,35 +183,15 @@ class RNN(nn.Module):
 # ---------------------------------------------------------------- converters
 def _weights_of(module):
     """(Wx, Wh, b) tensors of a single-layer tanh nn.RNN or nn.RNNCell (b = b_ih + b_hh)."""
-    if isinstance(module, nn.RNN):
-        if module.num_layers != 1 or module.bidirectional:
-            raise ValueError("only single-layer unidirectional nn.RNN can be converted, got "
-                             f"num_layers={module.num_layers}, bidirectional={module.bidirectional}")
-        suffix = "_l0"
-    elif isinstance(module, nn.RNNCell):
-        suffix = ""
-    else:
-        raise TypeError(f"module must be a torch.nn.RNN or torch.nn.RNNCell, got {type(module).__name__}")
+    W_ih, W_hh, b_ih, b_hh = torch_weights(module, nn.RNN, nn.RNNCell)  # (H, D), (H, H), (H,)
     if module.nonlinearity != "tanh":
         raise ValueError(f"only nonlinearity='tanh' is supported, got {module.nonlinearity!r}")
-    W_ih = getattr(module, "weight_ih" + suffix).detach()  # (H, D) = W_xh
-    W_hh = getattr(module, "weight_hh" + suffix).detach()  # (H, H) = W_hh
-    b = W_ih.new_zeros(W_ih.shape[0])
-    if module.bias:
-        b = getattr(module, "bias_ih" + suffix).detach() + getattr(module, "bias_hh" + suffix).detach()
-    return W_ih.T, W_hh.T, b
+    return W_ih.T, W_hh.T, b_ih + b_hh
 
 
 def _nn_rnn_with(Wx, Wh, b):
     """nn.RNN(batch_first=True) holding Wx (D, H), Wh (H, H), b (H,) (all bias in bias_ih)."""
-    D, H = Wx.shape
-    rnn = nn.RNN(D, H, batch_first=True, device=Wx.device, dtype=Wx.dtype)
-    with torch.no_grad():
-        rnn.weight_ih_l0.copy_(Wx.T)
-        rnn.weight_hh_l0.copy_(Wh.T)
-        rnn.bias_ih_l0.copy_(b)
-        rnn.bias_hh_l0.zero_()
-    return rnn
+    return torch_module_with(nn.RNN, nn.RNNCell, Wx, Wh, b, torch.zeros_like(b))
 
 
 def from_torch(module):
