@@ -195,3 +195,25 @@ def test_release_check_runs_in_the_students_namespace(capsys):
     exec(src[1], ns)  # the solved step
     exec('check("q1")', ns)
     assert "public tests passed; hidden tests run at grading" in capsys.readouterr().out
+
+
+TORCH_TRAINING = '''import torch
+
+
+def train_recall(seqs, n_symbols, seed=0):
+    """Trains with torch autograd instead of the student's own lstm_backward."""
+    torch.manual_seed(seed)
+    lstm = torch.nn.LSTM(2 * n_symbols, 32, batch_first=True)
+    raise AssertionError("unreachable: torch is blocked in the grader")
+'''
+
+
+def test_training_with_torch_instead_of_own_backward_earns_nothing(a3, tmp_path):
+    nb = nbformat.read(SOURCE, as_version=4)
+    nb.cells.append(new_code_cell(TORCH_TRAINING))  # a later definition wins
+    path = tmp_path / "torch_training.ipynb"
+    nbformat.write(nb, path)
+    result = grade(path, a3)
+    assert scores(result) == {**FULL, "q9": 0}  # only the question that used torch
+    out = " ".join(t.output for t in result.tests if t.question == "q9")
+    assert "BlockedImportError" in out and "torch is not available to graded code" in out

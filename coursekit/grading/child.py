@@ -88,23 +88,62 @@ class _GuardModule(types.ModuleType):
         return sorted(self._blocked or ())
 
 
-class _BlockFinder:
-    """Import hook: a coursekit module outside ``allowed`` imports as a fully blocked guard."""
+class BlockedImportError(RuntimeError):
+    """Graded code used a package the assignment keeps out of reach (e.g. torch)."""
 
-    def __init__(self, allowed: list[str]):
+
+class _Blocked:
+    """What ``torch.nn.LSTM`` resolves to when torch is blocked: any call raises."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Blocked(f"{self._name}.{attr}")
+
+    def __call__(self, *args, **kwargs):
+        top = self._name.split(".")[0]
+        raise BlockedImportError(f"{self._name}: {top} is not available to graded code in this "
+                                 f"assignment; write it with numpy")
+
+
+class _BlockedPackage(types.ModuleType):
+    """Stands in for a blocked package: importing works, using it raises."""
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Blocked(f"{self.__name__}.{attr}")
+
+
+class _BlockFinder:
+    """Import hook: a coursekit module outside ``allowed`` imports as a fully blocked guard,
+    and a package in ``blocked`` (with its submodules) as a :class:`_BlockedPackage`."""
+
+    def __init__(self, allowed: list[str], blocked: list[str] = ()):
         self.allowed = allowed
+        self.blocked = list(blocked)
 
     def _is_allowed(self, name: str) -> bool:
+        if not self.allowed:
+            return True
         return name == "coursekit" or any(name == a or name.startswith(a + ".")
                                           for a in self.allowed)
 
+    def _is_blocked(self, name: str) -> bool:
+        return any(name == b or name.startswith(b + ".") for b in self.blocked)
+
     def find_spec(self, name, path=None, target=None):
-        if name.startswith("coursekit.") and not self._is_allowed(name):
+        if self._is_blocked(name) or (name.startswith("coursekit.") and not self._is_allowed(name)):
             import importlib.util
             return importlib.util.spec_from_loader(name, self)
         return None
 
     def create_module(self, spec):
+        if self._is_blocked(spec.name):
+            return _BlockedPackage(spec.name)
         why = ("is part of coursekit, which this assignment's graded code may not use "
                f"(allowed: {', '.join(self.allowed)})")
         return _GuardModule(spec.name, None, None, why)
@@ -113,14 +152,16 @@ class _BlockFinder:
         pass
 
 
-def install_guards(forbidden: list[str], allowed: list[str] | None = None) -> None:
-    """Stub the ``forbidden`` functions; with ``allowed``, block every other coursekit module."""
+def install_guards(forbidden: list[str], allowed: list[str] | None = None,
+                   blocked: list[str] | None = None) -> None:
+    """Stub the ``forbidden`` functions; with ``allowed``, block every other coursekit module;
+    packages in ``blocked`` (e.g. torch) import as stand-ins that raise when used."""
     import importlib
     import importlib.util
-    finder = _BlockFinder(allowed) if allowed else None
+    finder = _BlockFinder(allowed or [], blocked or []) if (allowed or blocked) else None
     if finder:
-        for name in [m for m in sys.modules if m.startswith("coursekit.")]:
-            if not finder._is_allowed(name):
+        for name in [m for m in sys.modules if m.startswith("coursekit.") or finder._is_blocked(m)]:
+            if not finder._is_allowed(name) or finder._is_blocked(name):
                 del sys.modules[name]
         sys.meta_path.insert(0, finder)
     by_module: dict[str, set] = {}
@@ -274,7 +315,7 @@ def main() -> None:
     with np.load("inputs.npz", allow_pickle=False) as data:
         inputs = {k: data[k] for k in data.files}
     os.makedirs("out", exist_ok=True)
-    install_guards(plan["forbidden"], plan.get("allowed"))
+    install_guards(plan["forbidden"], plan.get("allowed"), plan.get("blocked_imports"))
     ns = {"__name__": "__main__", "__builtins__": builtins}
     setup_errors = run_cells(plan["cells"], ns)
     _write(os.path.join(here, "setup_done"), b"1")

@@ -180,7 +180,8 @@ def grade_submission(path: str | os.PathLike, assignment: Assignment, *, secret:
         try:
             run = sandbox.run_submission(cells, plan, inputs, timeouts,
                                          list(assignment.forbidden), limits,
-                                         list(assignment.allowed_modules))
+                                         list(assignment.allowed_modules),
+                                         list(assignment.blocked_imports))
         except OSError as e:  # e.g. the scratch directory could not be prepared
             note = f"the grader could not run this submission ({type(e).__name__}: {e})"
             run = sandbox.RunReport(outcomes={k: sandbox.Outcome(error=note)

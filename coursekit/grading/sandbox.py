@@ -194,7 +194,8 @@ def _write_new(path: str, text: str) -> None:
 
 def run_submission(cells: list[str], tests: list[dict], inputs: dict, timeouts: list[float],
                    forbidden: list[str], limits: Limits | None = None,
-                   allowed: list[str] | None = None) -> RunReport:
+                   allowed: list[str] | None = None,
+                   blocked_imports: list[str] | None = None) -> RunReport:
     """Run ``tests`` against the code ``cells`` in sandboxed children.
 
     Args:
@@ -204,6 +205,7 @@ def run_submission(cells: list[str], tests: list[dict], inputs: dict, timeouts: 
         timeouts: wall seconds allowed per test.
         forbidden: dotted coursekit paths the submission must not call.
         allowed: if given, the only coursekit modules the submission may use.
+        blocked_imports: packages (e.g. ``torch``) whose use fails the test that uses them.
     """
     limits = limits or Limits()
     start = time.monotonic()
@@ -221,7 +223,7 @@ def run_submission(cells: list[str], tests: list[dict], inputs: dict, timeouts: 
     try:
         with open(os.path.join(scratch, "plan.json"), "w") as f:
             json.dump({"cells": cells, "tests": tests, "forbidden": forbidden,
-                       "allowed": allowed or []}, f)
+                       "allowed": allowed or [], "blocked_imports": blocked_imports or []}, f)
         np.savez(os.path.join(scratch, "inputs.npz"), **inputs)
         pending = list(range(len(tests)))
         setup_failed = None

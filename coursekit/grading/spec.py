@@ -161,6 +161,9 @@ class Assignment:
     allowed_modules: when given, the only coursekit modules (and packages)
     graded code may use; in the child every other ``coursekit.*`` module
     imports as stubs that raise, so no reference is reachable through it.
+    blocked_imports: packages graded code may not use (e.g. ``("torch",)`` so that a
+    training question runs on the student's own backward pass, not on autograd);
+    they import as stand-ins that fail the test when used.
     """
     name: str
     title: str
@@ -168,6 +171,7 @@ class Assignment:
     references: dict
     forbidden: tuple = ()
     allowed_modules: tuple = ()
+    blocked_imports: tuple = ()
 
     @property
     def points(self) -> float:
@@ -235,7 +239,8 @@ def to_json(assignment: Assignment, *, public_only: bool = True) -> str:
         qs.append(d)
     data = {"name": assignment.name, "title": assignment.title, "questions": qs,
             "references": assignment.references, "forbidden": list(assignment.forbidden),
-            "allowed_modules": list(assignment.allowed_modules)}
+            "allowed_modules": list(assignment.allowed_modules),
+            "blocked_imports": list(assignment.blocked_imports)}
     return json.dumps(_tuples_to_lists(data), sort_keys=True, separators=(",", ":"))
 
 
@@ -259,4 +264,5 @@ def from_json(text: str) -> Assignment:
             tol32=tuple(q["tol32"]), timeout=q["timeout"]))
     return Assignment(name=d["name"], title=d["title"], questions=tuple(qs),
                       references=d["references"], forbidden=tuple(d["forbidden"]),
-                      allowed_modules=tuple(d.get("allowed_modules", ())))
+                      allowed_modules=tuple(d.get("allowed_modules", ())),
+                      blocked_imports=tuple(d.get("blocked_imports", ())))
