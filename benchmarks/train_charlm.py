@@ -19,7 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from coursekit.charlm import CharLM, evaluate, load_checkpoint, nats_to_bits, perplexity, \

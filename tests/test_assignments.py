@@ -17,18 +17,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursekit.grading import assign, sandbox
-from coursekit.grading.grade import grade_submission, load_assignment, reference_functions, results_json
+from coursekit.grading import assign
+from coursekit.grading.grade import grade_submission, load_assignment, results_json
+from grading_support import ROOT, limits, load, locate
 
-ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "assignments").glob("*/tests.py"))
-LIMITS = sandbox.Limits(wall=90, setup=20, memory=1 << 30)
+LIMITS = limits(wall=90)
 CHECK_PASSED = "public tests passed; hidden tests run at grading"
-
-
-def paths(name: str) -> tuple[Path, Path, Path]:
-    folder = ROOT / "assignments" / name
-    return folder, folder / f"{name}.ipynb", folder / "release" / f"{name}.ipynb"
 
 
 def solution_lines(source: Path) -> list[str]:
@@ -61,9 +56,8 @@ def test_there_are_assignments():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_source_scores_full_marks_and_release_zero(name):
-    folder, source, release = paths(name)
-    assignment, _ = load_assignment(folder)
-    refs = reference_functions(assignment)
+    folder, source, release = locate(name)
+    assignment, refs = load(folder)
     before = source.read_bytes(), release.read_bytes()
     src = grade_submission(source, assignment, secret="test-secret", limits=LIMITS, references=refs)
     assert src.score == src.max_score == assignment.points == 100, \
@@ -80,7 +74,7 @@ def test_source_scores_full_marks_and_release_zero(name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_is_in_sync_and_gives_nothing_away(name, tmp_path):
-    folder, source, release = paths(name)
+    folder, source, release = locate(name)
     assign.assign(folder, zip_path=tmp_path / "a.zip", release_dir=tmp_path)
     assert (tmp_path / f"{name}.ipynb").read_bytes() == release.read_bytes(), \
         f"release/ is stale: run `coursekit assign assignments/{name}`"
@@ -101,7 +95,7 @@ def test_release_is_in_sync_and_gives_nothing_away(name, tmp_path):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_instructor_source_runs_end_to_end(name):
     from nbclient import NotebookClient
-    folder, source, _ = paths(name)
+    folder, source, _ = locate(name)
     assignment, _ = load_assignment(folder)
     nb = nbformat.read(source, as_version=4)
     NotebookClient(nb, timeout=120, kernel_name="python3",

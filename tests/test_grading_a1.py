@@ -12,25 +12,21 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursekit.grading import assign, sandbox
-from coursekit.grading.grade import (grade_submission, load_assignment, reference_functions)
+from coursekit.grading import assign
+from coursekit.grading.grade import load_assignment
+from grading_support import grade_with, limits, load, locate
 
-ROOT = Path(__file__).resolve().parents[1]
-A1 = ROOT / "assignments" / "a1_rnn_scratch"
-SOURCE = A1 / "a1_rnn_scratch.ipynb"
-RELEASE = A1 / "release" / "a1_rnn_scratch.ipynb"
-LIMITS = sandbox.Limits(wall=40, setup=20, memory=1 << 30)
+A1, SOURCE, RELEASE = locate("a1_rnn_scratch")
+LIMITS = limits(wall=40)
 
 
 @pytest.fixture(scope="module")
 def a1():
-    assignment, _ = load_assignment(A1)
-    return assignment, reference_functions(assignment)
+    return load(A1)
 
 
 def grade(path, a1, secret="test-secret"):
-    assignment, refs = a1
-    return grade_submission(path, assignment, secret=secret, limits=LIMITS, references=refs)
+    return grade_with(path, a1, LIMITS, secret)
 
 
 def test_same_submission_same_score_and_secret_changes_hidden_inputs(a1):

@@ -9,26 +9,21 @@ import nbformat
 import numpy as np
 import pytest
 
-from coursekit.grading import checks_a2, sandbox
-from coursekit.grading.grade import grade_submission, load_assignment, reference_functions
+from coursekit.grading import checks_a2
 from coursekit.grading.spec import from_json, to_json
+from grading_support import grade_with, limits, load, locate
 
-ROOT = Path(__file__).resolve().parents[1]
-A2 = ROOT / "assignments" / "a2_training"
-SOURCE = A2 / "a2_training.ipynb"
-RELEASE = A2 / "release" / "a2_training.ipynb"
-LIMITS = sandbox.Limits(wall=60, setup=20, memory=1 << 30)
+A2, SOURCE, RELEASE = locate("a2_training")
+LIMITS = limits(wall=60)
 
 
 @pytest.fixture(scope="module")
 def a2():
-    assignment, _ = load_assignment(A2)
-    return assignment, reference_functions(assignment)
+    return load(A2)
 
 
 def grade(path, a2, secret="test-secret"):
-    assignment, refs = a2
-    return grade_submission(path, assignment, secret=secret, limits=LIMITS, references=refs)
+    return grade_with(path, a2, LIMITS, secret)
 
 
 def with_extra_cell(tmp_path, name: str, code: str) -> Path:

@@ -11,27 +11,22 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell
 
-from coursekit.grading import checks_a3, sandbox
-from coursekit.grading.grade import grade_submission, load_assignment, reference_functions
+from coursekit.grading import checks_a3
 from coursekit.grading.spec import draw_inputs, run_steps
+from grading_support import grade_with, limits, load, locate
 
-ROOT = Path(__file__).resolve().parents[1]
-A3 = ROOT / "assignments" / "a3_gated_cells"
-SOURCE = A3 / "a3_gated_cells.ipynb"
-RELEASE = A3 / "release" / "a3_gated_cells.ipynb"
-LIMITS = sandbox.Limits(wall=90, setup=20, memory=1 << 30)
+A3, SOURCE, RELEASE = locate("a3_gated_cells")
+LIMITS = limits(wall=90)
 FULL = {"q1": 8, "q2": 12, "q3": 8, "q4": 12, "q5": 8, "q6": 12, "q7": 8, "q8": 12, "q9": 20}
 
 
 @pytest.fixture(scope="module")
 def a3():
-    assignment, _ = load_assignment(A3)
-    return assignment, reference_functions(assignment)
+    return load(A3)
 
 
 def grade(path, a3, secret="test-secret"):
-    assignment, refs = a3
-    return grade_submission(path, assignment, secret=secret, limits=LIMITS, references=refs)
+    return grade_with(path, a3, LIMITS, secret)
 
 
 def scores(result) -> dict:
