@@ -1,0 +1,1 @@
+"""Prepare modules: one per real dataset (stand-in package until the shared machinery lands)."""
