@@ -23,6 +23,64 @@ from typing import Sequence
 SMOOTHING = (None, "floor", "add-k", "exp")
 
 
+def edit_distance(a: Sequence, b: Sequence) -> int:
+    """Levenshtein distance: the fewest insertions, deletions and substitutions from a to b.
+
+    Shapes: two sequences of hashable tokens (a str is a sequence of characters) -> int.
+    Formula: D[i, j] = min(D[i-1, j] + 1, D[i, j-1] + 1, D[i-1, j-1] + [a_i != b_j]),
+    D[i, 0] = i, D[0, j] = j; the distance is D[len(a), len(b)]. One row at a time.
+    Chapters 9 and 12.
+    """
+    a, b = list(a), list(b)
+    if len(a) < len(b):
+        a, b = b, a                          # the row is over the shorter sequence
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def error_rate(hypotheses: Sequence[Sequence], references: Sequence[Sequence]) -> float:
+    """Corpus error rate: total edit distance over total reference length.
+
+    Shapes: two equal-length lists of token sequences (phonemes for PER, words for WER,
+    the characters of strings for CER) -> float (0 is perfect; it can exceed 1).
+    Formula: ER = sum_i edit_distance(hyp_i, ref_i) / sum_i len(ref_i).
+    Chapters 9 (phoneme and word error rate) and 12 (character error rate).
+    """
+    if isinstance(hypotheses, str) or isinstance(references, str):
+        raise ValueError("hypotheses and references must be lists of sequences (wrap a single "
+                         "string in a list)")
+    if len(hypotheses) != len(references):
+        raise ValueError(f"hypotheses and references must have the same length, got "
+                         f"{len(hypotheses)} and {len(references)}")
+    total = sum(len(r) for r in references)
+    if total == 0:
+        raise ValueError("references are all empty: the error rate is undefined")
+    return sum(edit_distance(h, r) for h, r in zip(hypotheses, references)) / total
+
+
+def closest_reference_errors(hypotheses, references) -> tuple[int, int, int]:
+    """Edit errors against the closest of several references (e.g. a word's pronunciations).
+
+    Shapes: hypotheses: M token sequences; references: M lists of one or more token sequences.
+    Returns ``(errors, reference tokens, sequences wrong)``: for each hypothesis the reference
+    with the fewest edits (ties: the shorter) gives its errors and its length; a sequence is
+    wrong when it equals none of its references.
+    Formula: PER = errors / reference tokens; WER (word error rate of G2P) = wrong / M.
+    Chapters 9 and 10 (G2P, Bisani and Ney 2008).
+    """
+    hypotheses, references = _check_corpus(hypotheses, references)
+    errors = length = wrong = 0
+    for hyp, refs in zip(hypotheses, references):
+        d, r = min((edit_distance(hyp, ref), len(ref)) for ref in refs)
+        errors, length, wrong = errors + d, length + r, wrong + (d > 0)
+    return errors, length, wrong
+
+
 def ngram_counts(tokens: Sequence, n: int) -> Counter:
     """The n-grams of ``tokens`` (as tuples) with their counts."""
     return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
