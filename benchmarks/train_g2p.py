@@ -30,7 +30,7 @@ import torch
 from coursekit.data import cmudict
 from coursekit.data.pairs import PairBatches, TokenVocab
 from coursekit.metrics import closest_reference_errors
-from coursekit.nn.seq2seq import Seq2Seq, save_checkpoint, sequence_loss
+from coursekit.nn.seq2seq import Seq2Seq, save_checkpoint, masked_sequence_loss
 from coursekit.train import cosine_schedule, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +92,7 @@ def main(argv=None):
     def loss_fn(model, x, y, hidden=None, n_last=None):
         (src, src_len), (tgt_in, tgt_out) = x, y
         logits, _ = model(src, src_len, tgt_in)
-        return sequence_loss(logits, tgt_out), None
+        return masked_sequence_loss(logits, tgt_out), None
 
     t0 = time.perf_counter()
     hist = train(model, batches, steps=10**9, lr=args.lr, clip=1.0, loss_fn=loss_fn,

@@ -28,7 +28,7 @@ import torch
 from coursekit.data import de_en
 from coursekit.data.pairs import PairBatches, TokenVocab
 from coursekit.metrics import corpus_bleu
-from coursekit.nn.seq2seq import Seq2Seq, save_checkpoint, sequence_loss
+from coursekit.nn.seq2seq import Seq2Seq, save_checkpoint, masked_sequence_loss
 from coursekit.train import cosine_schedule, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +72,7 @@ def train_one(context, args, pairs, src_vocab, tgt_vocab):
     def loss_fn(model, x, y, hidden=None, n_last=None):
         (src, src_len), (tgt_in, tgt_out) = x, y
         logits, _ = model(src, src_len, tgt_in)
-        return sequence_loss(logits, tgt_out), None
+        return masked_sequence_loss(logits, tgt_out), None
 
     t0 = time.perf_counter()
     hist = train(model, PairBatches(pairs, args.batch, seed=args.seed), steps=10**9, lr=args.lr,

@@ -25,23 +25,23 @@ def test_sequence_loss_is_sum_over_real_tokens_over_their_number():
     real = [(n, t) for n in range(4) for t in range(6) if targets[n, t] != PAD]
     manual = -sum(logp[n, t, targets[n, t]] for n, t in real) / len(real)
     assert len(real) == 13
-    assert float(s2s.sequence_loss(logits, targets)) == pytest.approx(float(manual), abs=1e-12)
+    assert float(s2s.masked_sequence_loss(logits, targets)) == pytest.approx(float(manual), abs=1e-12)
 
 
 def test_time_then_batch_mistake_depends_on_padding_ours_does_not():
     logits, targets = ragged(1)
     more_logits = torch.cat([logits, torch.randn(4, 5, 7, dtype=torch.float64)], dim=1)
     more_targets = torch.cat([targets, torch.full((4, 5), PAD)], dim=1)  # 5 more padding steps
-    ours = [float(s2s.sequence_loss(a, b)) for a, b in ((logits, targets), (more_logits, more_targets))]
-    d2l = [float(s2s.sequence_loss_time_then_batch(a, b))
+    ours = [float(s2s.masked_sequence_loss(a, b)) for a, b in ((logits, targets), (more_logits, more_targets))]
+    d2l = [float(s2s.time_then_batch_loss(a, b))
            for a, b in ((logits, targets), (more_logits, more_targets))]
     assert ours[0] == pytest.approx(ours[1], abs=1e-12)
     assert d2l[1] == pytest.approx(d2l[0] * 6 / 11, abs=1e-12)  # shrinks with padding
     assert abs(d2l[0] - ours[0]) > 0.1  # and differs from the token mean even without extra padding
     # the mistake weighs sequences, not tokens: with equal lengths and no padding they agree
     full = torch.randint(3, 7, (4, 6))
-    assert float(s2s.sequence_loss(logits, full)) == pytest.approx(
-        float(s2s.sequence_loss_time_then_batch(logits, full)), abs=1e-12)
+    assert float(s2s.masked_sequence_loss(logits, full)) == pytest.approx(
+        float(s2s.time_then_batch_loss(logits, full)), abs=1e-12)
 
 
 def test_numpy_sequence_cross_entropy_matches_torch_and_its_gradient():
@@ -52,7 +52,7 @@ def test_numpy_sequence_cross_entropy_matches_torch_and_its_gradient():
     x = logits.numpy().copy()
     loss, dx = s2s.sequence_cross_entropy(x, y, mask)
     t = logits.clone().requires_grad_(True)
-    ref = s2s.sequence_loss(t, targets)
+    ref = s2s.masked_sequence_loss(t, targets)
     ref.backward()
     assert float(loss) == pytest.approx(float(ref.detach()), abs=1e-12)
     assert rel_error(dx, t.grad.numpy()) < 1e-10
@@ -156,7 +156,7 @@ def test_attention_model_learns_to_reverse_and_generate_decodes():
 
     def loss_fn(m, x, y, hidden=None, n_last=None):
         logits, _ = m(x[0], x[1], y[0])
-        return s2s.sequence_loss(logits, y[1]), None
+        return s2s.masked_sequence_loss(logits, y[1]), None
 
     train(model, PairBatches(reversal_pairs(2000, 0), 64), steps=700, lr=1e-2, clip=1.0,
           loss_fn=loss_fn, progress=False)

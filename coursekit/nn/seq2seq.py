@@ -21,16 +21,18 @@ probable token is the greedy choice.
 
 Training is teacher-forced with a ratio: the decoder input at step t is the true ``y_{t-1}``
 with probability ``teacher_forcing``, else the model's own previous prediction.
-The loss, :func:`sequence_loss`, is the sum of the cross-entropies of the real (non-padding)
+The loss, :func:`masked_sequence_loss`, is the sum of the cross-entropies of the real (non-padding)
 target tokens divided by their number: every token weighs the same, whatever the length of
 its sentence and however much padding its batch has. Averaging over time steps first (padding
-counted as zeros) and then over the batch, :func:`sequence_loss_time_then_batch` (d2l's
+counted as zeros) and then over the batch, :func:`time_then_batch_loss` (d2l's
 ``MaskedSoftmaxCELoss``, d2l issue #2076), weighs a token of a short sentence less and
 changes with the amount of padding; it is kept only to show that.
 
 Chapter 9: Sequence to sequence; chapter 10: Attention.
 """
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import torch
@@ -42,7 +44,7 @@ from coursekit._validate import (Dims, check_array, check_bool_or_01, check_int_
                                  check_positive_int, check_same_dtype)
 from coursekit.nn.attention import Attention
 
-__all__ = ["CONTEXTS", "Seq2Seq", "sequence_loss", "sequence_loss_time_then_batch",
+__all__ = ["CONTEXTS", "Seq2Seq", "masked_sequence_loss", "time_then_batch_loss",
            "sequence_cross_entropy", "context_decoder_step", "PAD"]
 
 CONTEXTS = ("every_step", "init", "attention")
@@ -97,7 +99,7 @@ def sequence_cross_entropy(scores, y, mask):
 
 
 # ---------------------------------------------------------------------- torch
-def sequence_loss(logits, targets, pad: int = PAD):
+def masked_sequence_loss(logits, targets, pad: int = PAD):
     """Cross-entropy summed over real target tokens / their number (padding ignored).
 
     Shapes: logits (N, T, V), targets (N, T) with ``pad`` on padding -> scalar.
@@ -109,7 +111,7 @@ def sequence_loss(logits, targets, pad: int = PAD):
     return total / (targets != pad).sum().clamp(min=1)
 
 
-def sequence_loss_time_then_batch(logits, targets, pad: int = PAD):
+def time_then_batch_loss(logits, targets, pad: int = PAD):
     """The classic mistake (d2l's MaskedSoftmaxCELoss): mean over all T steps, then over the batch.
 
     Shapes: logits (N, T, V), targets (N, T) -> scalar.
@@ -288,19 +290,23 @@ class Seq2Seq(nn.Module):
 
 
 # ----------------------------------------------------------------- checkpoints
+# The format of coursekit.train.checkpoint ("coursekit-checkpoint-v1"); the vocabularies
+# travel in "extra". (Until the shared module is merged, written here in the same format.)
 def save_checkpoint(path, model: Seq2Seq, src_itos, tgt_itos, *, metrics: dict | None = None):
-    """Save config, both vocabularies (id order), float16 weights and metrics (``torch.save``)."""
-    torch.save({"format": "coursekit-seq2seq-v1", "config": dict(model.config),
-                "src_itos": list(src_itos), "tgt_itos": list(tgt_itos),
+    """Save class, config, float16 weights, both vocabularies (id order) and metrics."""
+    torch.save({"format": "coursekit-checkpoint-v1", "model": "coursekit.nn.seq2seq.Seq2Seq",
+                "config": dict(model.config),
                 "state_dict": {k: v.detach().cpu().half() for k, v in model.state_dict().items()},
-                "metrics": dict(metrics or {})}, path)
+                "extra": {"src_itos": list(src_itos), "tgt_itos": list(tgt_itos)},
+                "metrics": json.loads(json.dumps(metrics or {}))}, path)
 
 
 def load_checkpoint(path, *, device="cpu", dtype=torch.float32):
     """-> (model in eval mode, src_itos, tgt_itos, metrics); weights_only loading."""
     ck = torch.load(path, map_location="cpu", weights_only=True)
-    if ck.get("format") != "coursekit-seq2seq-v1":
-        raise ValueError(f"{path} is not a coursekit seq2seq checkpoint")
+    if ck.get("format") != "coursekit-checkpoint-v1" or not ck["model"].endswith("Seq2Seq"):
+        raise ValueError(f"{path} is not a coursekit Seq2Seq checkpoint")
     model = Seq2Seq(**ck["config"])
     model.load_state_dict({k: v.to(dtype) for k, v in ck["state_dict"].items()})
-    return model.to(device=device, dtype=dtype).eval(), ck["src_itos"], ck["tgt_itos"], ck["metrics"]
+    extra = ck["extra"]
+    return model.to(device=device, dtype=dtype).eval(), extra["src_itos"], extra["tgt_itos"], ck["metrics"]
