@@ -111,10 +111,8 @@ def main(argv=None):
             systems[context][name], hyps = bleu_report(model, sources, references, tgt_vocab, **kw)
             examples.setdefault(context + "_" + name, [" ".join(h) for h in hyps[:20]])
             print(context, name, round(systems[context][name]["bleu"], 4), flush=True)
-        if context == "attention" and not args.no_save:
-            save_checkpoint(CHECKPOINT, model, src_vocab.itos, tgt_vocab.itos,
-                            metrics={"test_bleu_greedy": systems[context]["greedy"]["bleu"],
-                                     "test_bleu_beam5": systems[context]["beam5"]["bleu"]})
+        if context == "attention":
+            attention_model = model
     gain = {k: systems["attention"][k]["bleu"] - systems["every_step"][k]["bleu"]
             for k in ("greedy", "beam5")}
     record = {
@@ -129,6 +127,8 @@ def main(argv=None):
     if not args.no_save:
         RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(record, indent=1) + "\n")
+        save_checkpoint(CHECKPOINT, attention_model, src_vocab.itos, tgt_vocab.itos,
+                        metrics={k: v for k, v in record.items() if k != "examples"})
 
 
 if __name__ == "__main__":
