@@ -7,12 +7,13 @@ The beam search (the same rule in :func:`beam_search` and :func:`beam_search_bat
 
 1. start from one hypothesis ``[bos]`` with log-probability 0;
 2. at each step expand every live hypothesis by every token; among all expansions keep the
-   ``beam_size`` with the highest log-probability (ties: earlier hypothesis, then smaller id;
-   an expansion of probability 0 is never kept);
-3. a kept expansion that ends in ``eos`` is *finished* and leaves the beam (the beam
-   shrinks); the others stay live;
-4. stop when no hypothesis is live or after ``max_len`` tokens (live ones then count as
-   finished, without ``eos``);
+   ``beam_size - f`` with the highest log-probability, where ``f`` hypotheses have finished
+   so far (ties: earlier hypothesis, then smaller id; an expansion of probability 0 is
+   never kept);
+3. a kept expansion that ends in ``eos`` is *finished* and leaves the beam, which shrinks by
+   one; the others stay live;
+4. stop when ``beam_size`` hypotheses have finished (no hypothesis is live) or after
+   ``max_len`` tokens (live ones then count as finished, without ``eos``);
 5. return the finished hypothesis with the best *length-normalised* score
    ``log p(y) / |y|^alpha``, where ``|y|`` counts the generated tokens (``eos`` included).
    ``alpha = 0`` is the raw log-probability, which favours short outputs; ``alpha = 1``
@@ -75,7 +76,7 @@ def beam_search(step: Callable, state, bos: int, eos: int, beam_size: int, max_l
             candidates += [(logp + float(lp), b, v, next_state)
                            for v, lp in enumerate(log_probs) if lp > -math.inf]  # p = 0: never
         candidates.sort(key=lambda c: -c[0])  # stable: ties keep hypothesis, then id order
-        kept, live_before = candidates[:beam_size], live
+        kept, live_before = candidates[:beam_size - len(finished)], live
         live = []
         for logp, b, v, next_state in kept:
             tokens = live_before[b][0] + [v]
@@ -132,15 +133,6 @@ def _rows(state) -> int:
     return 0
 
 
-def _finish(tokens: list, pad: int, device):
-    """A list of 1-D long tensors -> (N, L) padded with ``pad``, and their lengths."""
-    lengths = torch.tensor([len(t) for t in tokens], dtype=torch.long, device=device)
-    out = torch.full((len(tokens), max(int(lengths.max()), 1)), pad, dtype=torch.long, device=device)
-    for i, t in enumerate(tokens):
-        out[i, :len(t)] = t
-    return out, lengths
-
-
 @torch.no_grad()
 def greedy_decode(step: Callable, state, bos: int, eos: int, max_len: int, *, pad: int | None = None):
     """Greedy decoding of a batch of sentences at once.
@@ -191,7 +183,7 @@ def beam_search_batched(step: Callable, state, bos: int, eos: int, beam_size: in
     best expansions of its live hypotheses; those ending in ``eos`` finish; the best
     finished one by ``log p / |y|^alpha`` is returned. Live hypotheses of all sentences are
     rows of one batch (at most N * beam_size; finished ones are dropped, so the batch
-    shrinks); ``select(state, rows)`` reorders the state after each step.
+    shrinks, and a sentence leaves it once ``beam_size`` of its hypotheses have finished); ``select(state, rows)`` reorders the state after each step.
 
     Shapes: ``step(tokens (R,), state) -> (log_probs (R, V), next_state)``; ``state`` with N
     batch-first rows (one per sentence). Returns ``tokens`` (N, L) (after ``eos``: ``pad``,
@@ -206,34 +198,52 @@ def beam_search_batched(step: Callable, state, bos: int, eos: int, beam_size: in
     history = torch.empty((N, 0), dtype=torch.long, device=device)
     last = torch.full((N,), bos, dtype=torch.long, device=device)
     best_score = torch.full((N,), -math.inf, dtype=torch.float64, device=device)
-    best = [torch.empty(0, dtype=torch.long, device=device)] * N
+    best_tokens = torch.full((N, max_len), eos if pad is None else pad, dtype=torch.long,
+                             device=device)
+    best_len = torch.zeros(N, dtype=torch.long, device=device)
+    n_finished = torch.zeros(N, dtype=torch.long, device=device)
+
+    def dense(values, fill):
+        """Per-row values -> (S, k) by (sentence, slot); rows of a sentence are contiguous."""
+        sents = torch.unique_consecutive(sent)
+        pos = torch.searchsorted(sents, sent)
+        slot = torch.arange(sent.shape[0], device=device) - torch.searchsorted(sent, sent)
+        out = torch.full((sents.shape[0], k) + values.shape[1:], fill, dtype=values.dtype,
+                         device=device)
+        out[pos, slot] = values
+        return sents, out
+
+    def offer(sents, score, rows, tokens, length):
+        """Keep, per sentence, the best of the finished candidates score (S, c) if it beats
+        the best so far; rows (S, c) are their parents, tokens (S, c) their last tokens."""
+        m, j = score.max(dim=1)
+        better = m > best_score[sents]
+        if bool(better.any()):
+            n, r = sents[better], rows[better, j[better]]
+            best_score[n] = m[better]
+            best_tokens[n, :history.shape[1]] = history[r]
+            if tokens is not None:
+                best_tokens[n, history.shape[1]] = tokens[better, j[better]]
+            best_len[n] = length
+
     for t in range(max_len):
         log_probs, state = step(last, state)  # (R, V)
         kk = min(k, log_probs.shape[1])
         top_lp, top_v = log_probs.double().topk(kk, dim=1)  # a sentence's best k lie in its rows' best k
-        cand = logp[:, None] + top_lp  # (R, kk)
-        # place each row in a slot of its sentence: rows of a sentence are contiguous
         R = sent.shape[0]
-        first = torch.searchsorted(sent, sent)  # index of the sentence's first row
-        slot = torch.arange(R, device=device) - first
-        sents = torch.unique_consecutive(sent)
-        S, pos = sents.shape[0], torch.searchsorted(sents, sent)
-        dense = torch.full((S, k, kk), -math.inf, dtype=torch.float64, device=device)
-        dense[pos, slot] = cand
-        row_of = torch.full((S, k), -1, dtype=torch.long, device=device)
-        row_of[pos, slot] = torch.arange(R, device=device)
-        score, flat = dense.view(S, k * kk).topk(k, dim=1)  # (S, k), best first
-        parent = row_of.gather(1, flat // kk)  # (S, k) row that each kept expansion extends
-        token = top_v[parent.clamp(min=0), (flat % kk)]  # (S, k)
-        ok = torch.isfinite(score)
+        sents, cand = dense(logp[:, None] + top_lp, -math.inf)  # (S, k, kk)
+        _, row_of = dense(torch.arange(R, device=device), -1)  # (S, k)
+        S = sents.shape[0]
+        score, flat = cand.view(S, k * kk).topk(k, dim=1)  # (S, k), best first
+        parent = row_of.gather(1, flat // kk)  # (S, k): the row each kept expansion extends
+        token = top_v[parent.clamp(min=0), flat % kk]  # (S, k)
+        width = k - n_finished[sents]  # the beam shrinks by one per finished hypothesis
+        ok = torch.isfinite(score) & (torch.arange(k, device=device)[None, :] < width[:, None])
         ends = ok & (token == eos)
+        n_finished[sents] += ends.sum(dim=1)
         if bool(ends.any()):
-            norm = score / float(t + 1) ** alpha
-            for s_i, j in ends.nonzero().tolist():  # at most N * k, only when some finish
-                n = int(sents[s_i])
-                if norm[s_i, j] > best_score[n]:
-                    best_score[n] = norm[s_i, j]
-                    best[n] = torch.cat([history[parent[s_i, j]], token[s_i, j:j + 1]])
+            norm = torch.where(ends, score / float(t + 1) ** alpha, -math.inf)
+            offer(sents, norm, parent.clamp(min=0), token, t + 1)
         keep = ok & (token != eos)
         if not bool(keep.any()):
             break
@@ -244,10 +254,9 @@ def beam_search_batched(step: Callable, state, bos: int, eos: int, beam_size: in
         last = token[keep]
         state = select(state, rows)
     else:  # max_len reached: live hypotheses count as finished
-        norm = logp / float(max_len) ** alpha
-        for r in range(sent.shape[0]):
-            n = int(sent[r])
-            if norm[r] > best_score[n]:
-                best_score[n], best[n] = norm[r], history[r]
-    tokens, lengths = _finish(best, eos if pad is None else pad, device)
-    return tokens, lengths, best_score
+        sents, norm = dense(logp / float(max_len) ** alpha, -math.inf)
+        _, row_of = dense(torch.arange(sent.shape[0], device=device), 0)
+        offer(sents, norm, row_of, None, max_len)
+    width = max(int(best_len.max()), 1)
+    return best_tokens[:, :width], best_len, best_score
+

@@ -242,11 +242,10 @@ class Attention(nn.Module):
             self.register_parameter(name, nn.Parameter(t))
 
     def prepare(self, keys):
-        """The query-independent part of the scores: (N, T, A) for additive, (N, T, Hq) otherwise."""
+        """The query-independent part of the scores: W_k h_t (N, T, A) for additive; the keys
+        themselves for dot and general (general multiplies the query by W_a instead)."""
         if self.kind == "additive":
             return keys @ self.Wk
-        if self.kind == "general":
-            return keys @ self.Wa.T
         return keys
 
     def scores(self, query, prepared):
@@ -254,6 +253,8 @@ class Attention(nn.Module):
         if self.kind == "additive":
             a = torch.tanh((query @ self.Wq).unsqueeze(2) + prepared.unsqueeze(1))  # (N, S, T, A)
             return a @ self.v
+        if self.kind == "general":
+            query = query @ self.Wa  # s^T W_a h_t = (W_a^T s) . h_t
         return self.scale * (query @ prepared.transpose(1, 2))  # (N, S, T)
 
     def forward(self, query, keys, mask=None, prepared=None):

@@ -180,10 +180,18 @@ class Seq2Seq(nn.Module):
         return h, c, mask
 
     def init_state(self, src, src_len):
-        """The decoder's starting state: (s_0 (N, H), c (N, He), h (N, S, He), keys, mask)."""
+        """The decoder's starting state (s_0 (N, H), c, h, keys, mask); c (N, He) only for
+        "every_step", h (N, S, He) and mask (N, S) only with attention, keys (N, S, A) only
+        for additive attention (else empty tensors)."""
         h, c, mask = self.encode(src, src_len)
         s0 = c if self.bridge is None else torch.tanh(self.bridge(c))
-        keys = self.attn.prepare(h) if self.attn is not None else h[:, :0]
+        # only what the decoder reads travels with each hypothesis (beam search copies it)
+        keys = self.attn.prepare(h) if self.attn is not None and self.attn.kind == "additive" \
+            else h[:, :0]
+        if self.attn is None:
+            h, mask = h[:, :0], mask[:, :0]
+        if self.context != "every_step":
+            c = c[:, :0]
         return (s0, c, h, keys, mask)
 
     # ---------------------------------------------------------------- decoder
@@ -192,7 +200,7 @@ class Seq2Seq(nn.Module):
         _, _, h, keys, mask = state
         if self.attn is None:
             return self.out(self.drop(s)), None
-        ctx, alpha = self.attn(s, h, mask, prepared=keys)
+        ctx, alpha = self.attn(s, h, mask, prepared=keys if keys.shape[1] else None)
         s_tilde = torch.tanh(self.combine(torch.cat([s, ctx], dim=-1)))
         return self.out(self.drop(s_tilde)), alpha
 
