@@ -39,7 +39,7 @@ if ARGS is not None and ARGS.threads:  # must happen before numpy loads its BLAS
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from coursekit import gru, lstm  # noqa: E402
+from coursekit.nn import gru, lstm
 
 
 def interleaved_times(fns, repeats):

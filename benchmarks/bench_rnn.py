@@ -25,7 +25,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from coursekit import rnn  # noqa: E402
+from coursekit.nn import rnn
 
 
 def median_seconds(fn, repeats: int, warmup: int = 1) -> float:

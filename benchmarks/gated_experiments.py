@@ -5,7 +5,7 @@
 
 Writes ``gated_length.json``, ``gated_forget_bias.json`` and
 ``gated_variants.json`` to ``coursekit/data/results/`` (or ``--out``), each
-holding the config it was run with (``coursekit.gated_experiments.*_CONFIG``;
+holding the config it was run with (``coursekit.book.ch04_lstm.*_CONFIG`` and ``coursekit.book.ch05_gru.VARIANT_CONFIG``;
 ``tests/test_gated_experiments.py`` checks that the committed files match the
 current configs), and prints the figures the chapters report.
 """
@@ -20,12 +20,14 @@ from pathlib import Path
 
 import torch
 
-from coursekit import gated_experiments as ge
+from coursekit.book import ch04_lstm as ge
+from coursekit.book import ch05_gru as ch05
+from coursekit.data import RESULTS_DIR
 
 EXPERIMENTS = {
     "length": ge.length_experiment,
     "forget_bias": ge.forget_bias_experiment,
-    "variants": ge.variant_experiment,
+    "variants": ch05.variant_experiment,
 }
 
 
@@ -50,7 +52,7 @@ def report(name, result):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=sorted(EXPERIMENTS), action="append")
-    ap.add_argument("--out", type=Path, default=ge.RESULTS_DIR)
+    ap.add_argument("--out", type=Path, default=RESULTS_DIR)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for these small models)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)

@@ -21,11 +21,14 @@ from pathlib import Path
 
 import torch
 
-from coursekit.charlm import CharLM, evaluate, load_checkpoint, nats_to_bits, perplexity, \
-    sample, save_checkpoint
-from coursekit.data import CHECKPOINT_DIR, SequentialBatches, load_shakespeare, split_text
-from coursekit.text import CharVocab
-from coursekit.train import cosine_schedule, train
+from coursekit.decode import sample
+from coursekit.metrics import nats_to_bits, perplexity
+from coursekit.models.charlm import (CharLM, evaluate, load_charlm, save_charlm)
+from coursekit.data import CHECKPOINT_DIR
+from coursekit.data.batches import SequentialBatches
+from coursekit.data.shakespeare import load_shakespeare, split_text
+from coursekit.data.text import CharVocab
+from coursekit.train.loop import cosine_schedule, train
 
 #: The settings of the shipped checkpoints (figures in coursekit/data/README.md). Adam with
 #: a 2% warm-up and a cosine decay to 5% over the time budget; the hidden state is carried
@@ -97,8 +100,8 @@ def main(argv=None) -> int:
     steps = len(hist["step"])
     chars = steps * cfg["batch"] * cfg["seq_len"]
 
-    save_checkpoint(out, model, vocab, metrics={})     # float16 weights ...
-    loaded, _, _ = load_checkpoint(out)                # ... evaluated as saved
+    save_charlm(out, model, vocab, metrics={})     # float16 weights ...
+    loaded, _, _ = load_charlm(out)                # ... evaluated as saved
     val = evaluate(loaded, val_ids, batch_size=32)
     train_loss = evaluate(loaded, train_ids[:len(val_ids)], batch_size=32)
     metrics = {"val_loss_nats": val, "val_bits": nats_to_bits(val), "val_perplexity": perplexity(val),
@@ -108,7 +111,7 @@ def main(argv=None) -> int:
                "lr": cfg["lr"], "clip": cfg["clip"], "budget_minutes": cfg["minutes"],
                "torch": str(torch.__version__), "split": "split_text(load_shakespeare()) val",
                "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    save_checkpoint(out, model, vocab, metrics=metrics)
+    save_charlm(out, model, vocab, metrics=metrics)
     size = out.stat().st_size
     print(f"\n{args.cell}: validation loss {val:.4f} nats/char = {nats_to_bits(val):.4f} bits/char, "
           f"perplexity {perplexity(val):.3f}")

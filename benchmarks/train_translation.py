@@ -29,7 +29,7 @@ from coursekit.data import de_en
 from coursekit.data.pairs import PairBatches, TokenVocab
 from coursekit.metrics import corpus_bleu
 from coursekit.nn.seq2seq import Seq2Seq, save_checkpoint, masked_sequence_loss
-from coursekit.train import cosine_schedule, train
+from coursekit.train.loop import cosine_schedule, train
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT = ROOT / "coursekit" / "data" / "checkpoints" / "de_en_attention.pt"

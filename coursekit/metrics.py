@@ -1,6 +1,16 @@
-"""Sequence metrics: BLEU (corpus and sentence level).
+"""Metrics: how good a model is, in the units the chapters use.
 
-BLEU (Papineni et al. 2002) on token lists, computed from corpus totals:
+- Language models (chapter 3): :func:`nats_to_bits`, :func:`perplexity`,
+  :func:`entropy_bits`.
+- Classification: :func:`accuracy`.
+- Sequences (chapters 9-12): :func:`edit_distance` (Levenshtein) and
+  :func:`error_rate` (token, phoneme, character or word error rate).
+- Translation (chapters 9-11): :func:`corpus_bleu`, :func:`sentence_bleu` (BLEU of
+  Papineni et al. 2002 on token lists, equal to sacrebleu's ``tokenize="none"``), and for
+  G2P :func:`closest_reference_errors` (phoneme and word error rate against the closest
+  of several pronunciations).
+
+BLEU, computed from corpus totals:
 
     p_n  = sum over sentences of clipped matches of n-grams / sum of hypothesis n-grams
            (clipped: an n-gram counts at most as often as it occurs in the one reference
@@ -12,7 +22,6 @@ BLEU (Papineni et al. 2002) on token lists, computed from corpus totals:
 It equals sacrebleu's ``BLEU(tokenize="none")`` on the same space-joined tokens (divided by
 100) and NLTK's ``corpus_bleu``, except that NLTK counts a hypothesis shorter than n as
 having one n-gram (its denominator is ``max(1, count)``); we follow sacrebleu and count none.
-Chapter 9: Sequence to sequence.
 """
 from __future__ import annotations
 
@@ -20,7 +29,50 @@ import math
 from collections import Counter
 from typing import Sequence
 
+import numpy as np
+
+from coursekit._validate import check_array
+
+__all__ = ["nats_to_bits", "perplexity", "entropy_bits", "accuracy", "edit_distance",
+           "error_rate", "closest_reference_errors", "ngram_counts", "bleu_statistics",
+           "bleu_from_statistics", "corpus_bleu", "sentence_bleu"]
+
 SMOOTHING = (None, "floor", "add-k", "exp")
+
+
+def nats_to_bits(loss_nats: float) -> float:
+    """Convert a cross-entropy from nats to bits per character: ``L / ln 2``. Chapter 3."""
+    return float(loss_nats) / math.log(2.0)
+
+
+def perplexity(loss_nats: float) -> float:
+    """Perplexity ``exp(L)`` of a mean cross-entropy ``L`` in nats. Chapter 3."""
+    return float(math.exp(loss_nats))
+
+
+def entropy_bits(p: np.ndarray) -> np.ndarray:
+    """Entropy ``-sum_k p_k log2 p_k`` (bits) over the last axis; 0 log 0 = 0.
+
+    Shapes: p (..., V) -> (...). Chapter 3.
+    """
+    check_array("p", p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    return terms.sum(axis=-1)
+
+
+def accuracy(predictions, targets) -> float:
+    """Fraction of positions where ``predictions == targets`` (same shape, any ints).
+
+    Shapes: predictions (...), targets (...) -> float in [0, 1].
+    """
+    p, t = np.asarray(predictions), np.asarray(targets)
+    if p.shape != t.shape:
+        raise ValueError(f"predictions and targets must have the same shape, got {p.shape} "
+                         f"and {t.shape}")
+    if p.size == 0:
+        raise ValueError("predictions is empty: accuracy needs at least one prediction")
+    return float((p == t).mean())
 
 
 def edit_distance(a: Sequence, b: Sequence) -> int:
@@ -81,6 +133,7 @@ def closest_reference_errors(hypotheses, references) -> tuple[int, int, int]:
     return errors, length, wrong
 
 
+# ----------------------------------------------------------------------- BLEU
 def ngram_counts(tokens: Sequence, n: int) -> Counter:
     """The n-grams of ``tokens`` (as tuples) with their counts."""
     return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))

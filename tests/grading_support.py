@@ -5,6 +5,7 @@ from pathlib import Path
 
 from coursekit.grading import sandbox
 from coursekit.grading.grade import grade_submission, load_assignment, reference_functions
+from coursekit.grading.loader import load_local
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,3 +31,8 @@ def grade_with(path, loaded: tuple, lim: sandbox.Limits, secret: str = "test-sec
     """Grade one notebook in-process with the module's loaded assignment."""
     assignment, refs = loaded
     return grade_submission(path, assignment, secret=secret, limits=lim, references=refs)
+
+
+def local(name: str, module: str):
+    """The module ``module`` (``checks``, ``reference``) of ``assignments/<name>``."""
+    return load_local(ROOT / "assignments" / name, module)

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coursekit.gradcheck import grad_check, numerical_gradient_array, rel_error
+from coursekit.train.gradcheck import grad_check, numerical_gradient_array, rel_error
 from coursekit.nn import attention as att
 
 N, T, HQ, HK, A = 3, 5, 4, 6, 7

@@ -1,4 +1,4 @@
-"""The torch character language model (coursekit.charlm): sampling, evaluation, checkpoints."""
+"""The torch character language model (coursekit.models.charlm): sampling, evaluation, checkpoints."""
 import math
 
 import numpy as np
@@ -6,10 +6,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from coursekit.charlm import (CharLM, evaluate, load_checkpoint, nats_to_bits, perplexity, sample,
-                              save_checkpoint)
-from coursekit.data import CHECKPOINT_DIR, load_shakespeare, split_text
-from coursekit.text import CharVocab
+from coursekit.decode import sample
+from coursekit.metrics import nats_to_bits, perplexity
+from coursekit.models.charlm import (CharLM, evaluate, load_charlm, save_charlm)
+from coursekit.data import CHECKPOINT_DIR
+from coursekit.data.shakespeare import load_shakespeare, split_text
+from coursekit.data.text import CharVocab
 
 torch.set_num_threads(1)
 TEXT = "to be, or not to be: that is the question.\n" * 3
@@ -111,9 +113,9 @@ def test_units():
 @pytest.mark.parametrize("half", [False, True])
 def test_checkpoint_round_trip(tmp_path, half):
     model = _model("lstm", embed_dim=5, num_layers=2, dropout=0.1)
-    path = save_checkpoint(tmp_path / "m.pt", model, VOCAB, metrics={"val_loss_nats": 1.23, "steps": 7},
+    path = save_charlm(tmp_path / "m.pt", model, VOCAB, metrics={"val_loss_nats": 1.23, "steps": 7},
                            half=half)
-    loaded, vocab, info = load_checkpoint(path)
+    loaded, vocab, info = load_charlm(path)
     assert vocab.chars == VOCAB.chars
     assert info["metrics"] == {"val_loss_nats": 1.23, "steps": 7}
     assert info["config"] == model.config
@@ -127,7 +129,7 @@ def test_checkpoint_round_trip(tmp_path, half):
     else:
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     blob = torch.load(path, weights_only=True)          # plain, safe types only
-    assert blob["format"] == "coursekit-charlm-v1"
+    assert blob["format"] == "coursekit-checkpoint-v1" and blob["model"].endswith("CharLM")
     dt = torch.float16 if half else torch.float32
     assert all(v.dtype == dt for v in blob["state_dict"].values())
 
@@ -136,7 +138,7 @@ def test_load_rejects_other_files(tmp_path):
     p = tmp_path / "x.pt"
     torch.save({"hello": torch.zeros(2)}, p)
     with pytest.raises(ValueError, match="checkpoint"):
-        load_checkpoint(p)
+        load_charlm(p)
 
 
 @pytest.mark.parametrize("name", ["charlm_rnn.pt", "charlm_lstm.pt"])
@@ -145,7 +147,7 @@ def test_committed_checkpoint_reproduces_its_figure(name):
     if not path.exists():
         pytest.skip(f"{path} not trained yet (python benchmarks/train_charlm.py)")
     assert path.stat().st_size < 5_000_000
-    model, vocab, info = load_checkpoint(path)
+    model, vocab, info = load_charlm(path)
     stored = info["metrics"]["val_loss_nats"]
     text = load_shakespeare()
     assert vocab.chars == CharVocab(text).chars
@@ -160,9 +162,9 @@ def test_committed_checkpoint_reproduces_its_figure(name):
 def test_checkpoint_metrics_are_plain(tmp_path):
     model = _model()
     metrics = {"torch": torch.__version__, "loss": np.float64(1.5), "steps": np.int64(3)}
-    path = save_checkpoint(tmp_path / "m.pt", model, VOCAB, metrics=metrics)
-    _, _, info = load_checkpoint(path)                   # loads with weights_only=True
+    path = save_charlm(tmp_path / "m.pt", model, VOCAB, metrics=metrics)
+    _, _, info = load_charlm(path)                   # loads with weights_only=True
     assert info["metrics"] == {"torch": str(torch.__version__), "loss": 1.5, "steps": 3}
     assert type(info["metrics"]["torch"]) is str
     with pytest.raises(TypeError, match="metrics"):
-        save_checkpoint(tmp_path / "n.pt", model, VOCAB, metrics={"bad": [1, 2]})
+        save_charlm(tmp_path / "n.pt", model, VOCAB, metrics={"bad": object()})

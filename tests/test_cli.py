@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from coursekit import cli, info
+from coursekit import cli
 
 
 def test_console_script_is_installed_and_lists_subcommands():
@@ -22,7 +22,20 @@ def test_info_reports_versions(capsys):
     import numpy
     import torch
     assert numpy.__version__ in printed and torch.__version__ in printed
-    assert "rnn" in info.describe()["modules"]
+    assert "coursekit.nn.rnn" in printed
+
+
+def test_package_map_reads_every_module_docstring():
+    rows = {r["module"]: r for r in cli.package_map()}
+    import pkgutil
+    import coursekit
+    public = {m.name for m in pkgutil.walk_packages(coursekit.__path__, "coursekit.")
+              if not any(part.startswith("_") for part in m.name.split("."))}
+    assert public <= set(rows), public - set(rows)
+    assert all(r["purpose"] for r in rows.values()), [m for m, r in rows.items() if not r["purpose"]]
+    assert 1 in rows["coursekit.nn.rnn"]["chapters"] and 4 in rows["coursekit.nn.lstm"]["chapters"]
+    assert rows["coursekit.book.ch02_bptt"]["chapters"][0] == 2
+    assert cli._chapters("Chapters 2 to 5 and chapter 9") == [2, 3, 4, 5, 9]
 
 
 def test_no_subcommand_prints_help(capsys):
@@ -45,8 +58,8 @@ def test_module_entry_point_runs():
 
 def test_closed_pipe_is_not_a_traceback():
     """`coursekit grade ... | head` must not end in a BrokenPipeError traceback."""
-    script = ("import sys; from coursekit import cli, info\n"
-              "info._run = lambda args: [print('line', i) for i in range(200000)] and 0\n"
+    script = ("import sys; from coursekit import cli\n"
+              "cli._info = lambda args: [print('line', i) for i in range(200000)] and 0\n"
               "sys.exit(cli.main(['info']))")
     out = subprocess.run(f"{sys.executable} -c \"{script}\" | head -1", shell=True,
                          capture_output=True, text=True, timeout=60)

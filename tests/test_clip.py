@@ -1,9 +1,9 @@
-"""numpy gradient clipping (coursekit.clip) against torch.nn.utils."""
+"""numpy gradient clipping (coursekit.train.clip) against torch.nn.utils."""
 import numpy as np
 import pytest
 import torch
 
-from coursekit.clip import clip_grad_norm, clip_grad_value, global_norm
+from coursekit.train.clip import clip_grad_norm, clip_grad_value, global_norm
 
 torch.set_num_threads(1)
 

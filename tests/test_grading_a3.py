@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell
 
-from coursekit.grading import checks_a3
 from coursekit.grading.spec import draw_inputs, run_steps
-from grading_support import grade_with, limits, load, locate
+from grading_support import grade_with, limits, load, local, locate
 
 A3, SOURCE, RELEASE = locate("a3_gated_cells")
 LIMITS = limits(wall=90)
 FULL = {"q1": 8, "q2": 12, "q3": 8, "q4": 12, "q5": 8, "q6": 12, "q7": 8, "q8": 12, "q9": 20}
+
+checks_a3 = local("a3_gated_cells", "checks")
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +81,8 @@ WRONG = {
 }
 #: q9 judges only the trained model; with a biased gradient training may or may not still succeed
 UNCHECKED = {"no_forget_in_dprev_c": {"q9"}}
-CALLS_REFERENCE = ("import coursekit.lstm\n\n\ndef lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):\n"
-                   "    return coursekit.lstm.lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)\n")
+CALLS_REFERENCE = ("import coursekit.nn.lstm\n\n\ndef lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):\n"
+                   "    return coursekit.nn.lstm.lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)\n")
 
 
 def wrong_submission(name: str, folder: Path) -> Path:
@@ -108,7 +109,7 @@ def test_wrong_submissions_get_partial_scores(name, a3, tmp_path):
     assert got == expected, [(t.name, t.output[:300]) for t in result.tests if t.score < t.max_score]
     if name == "calls_reference":
         out = " ".join(t.output for t in result.tests if t.question == "q1")
-        assert "ReferenceCallError" in out and "coursekit.lstm.lstm_step_forward" in out
+        assert "ReferenceCallError" in out and "coursekit.nn.lstm.lstm_step_forward" in out
     if name == "no_forget_in_dprev_c":
         q2 = [t.output for t in result.tests if t.question == "q2"]
         assert all(o.startswith("5 of 6 returned arrays are right") and "dprev_c: " in o for o in q2)

@@ -56,7 +56,8 @@ def test_scalar_outputs_accept_any_float_dtype_but_one_value():
 # --------------------------------------------------------------------- spec
 def test_public_json_roundtrip_has_no_hidden_cases(a1):
     text = spec.to_json(a1)
-    back = spec.from_json(text)
+    back, extra = spec.from_json(text)
+    assert extra == {}
     assert [q.id for q in back.questions] == [q.id for q in a1.questions]
     assert all(c.public for q in back.questions for c in q.cases)
     assert spec.to_json(back) == text
@@ -69,12 +70,35 @@ def test_points_sum_to_100_and_every_question_has_public_and_hidden_cases(a1):
         assert any(c.public for c in q.cases) and any(not c.public for c in q.cases), q.id
 
 
-def test_refs_resolve_into_tuples_and_dicts():
-    results = [(np.zeros(2), {"Wx": np.ones(3)})]
-    assert spec.parse_ref("$0.1[Wx]") == (0, [1, "Wx"])
-    assert spec.resolve("$0.1[Wx]", results).shape == (3,)
-    with pytest.raises(ValueError):
-        spec.parse_ref("__import__('os')")
+def test_named_steps_results_sizes_packs_and_arguments():
+    """The notation of tests.py: inputs by name, result(...), size(...), pack(...), argument(...)."""
+    def fwd(x, W):
+        return x @ W, {"Wx": W, "x": x}
+
+    def scale_in_place(d, by):
+        for k in d:
+            d[k] *= by
+        return float(sum(v.sum() for v in d.values()))
+
+    steps = (spec.Step("fwd", ("x", "W"), name="forward"),
+             spec.Step("scale", (spec.pack(a="x", w=spec.result("forward", 1, "Wx")),),
+                       {"by": spec.size("k")}, name="scale"))
+    inputs = {"x": np.ones((2, 3)), "W": np.full((3, 4), 2.0)}
+    done = spec.call_steps(steps, inputs, {"fwd": fwd, "scale": scale_in_place}.__getitem__, {"k": 3})
+    assert spec.resolve_output(steps, done, spec.result("forward", 0)).shape == (2, 4)
+    assert spec.resolve_output(steps, done, spec.result("forward", 1, "Wx")).shape == (3, 4)
+    assert spec.resolve_output(steps, done, spec.argument("scale", 0, "w"))[0, 0] == 6.0
+    assert inputs["W"][0, 0] == 2.0                       # the step worked on a copy
+    assert spec.resolve_output(steps, done, spec.result("scale")) == 3 * (6 + 24)
+    plain = spec.steps_to_plain(steps)                    # what the child receives, as JSON
+    assert spec.steps_from_plain(plain) == steps
+    with pytest.raises(ValueError, match="no step named 'later'"):
+        spec.Question("q", "t", ("f",), (), (spec.Step("f", (spec.result("later"),)),),
+                      (), ())
+    with pytest.raises(ValueError, match="does not run before it"):
+        spec.Question("q", "t", ("f",), (), (spec.Step("f", (spec.result(0),)),), (), ())
+    with pytest.raises(TypeError, match="result"):
+        spec.Question("q", "t", ("f",), (), (spec.Step("f"),), (spec.Output("o", "$0.0"),), ())
 
 
 def test_seed_depends_on_secret_and_code_only():
@@ -129,11 +153,11 @@ def rnn_step_forward(x, prev_h, Wx, Wh, b):
 def test_check_passes_own_code_and_never_says_all_tests_passed(a1, capsys):
     ok, lines = check.run_public(a1, "q1", {"rnn_step_forward": rnn_step_forward})
     assert ok and lines == []
-    check.make_check(spec.to_json(a1))("q1")
+    check.make_check(check.release_json(a1))("q1")       # as in a release: expected values embedded
     out = capsys.readouterr().out
     assert "q1 (rnn_step_forward): public tests passed; hidden tests run at grading" in out
     assert "all tests passed" not in out
-    check.make_check(spec.to_json(a1))("q3")  # rnn_forward is not defined here
+    check.make_check(check.release_json(a1))("q3")  # rnn_forward is not defined here
     assert "define rnn_forward first" in capsys.readouterr().out
 
 
@@ -141,16 +165,18 @@ def test_check_reports_wrong_code_and_reference_use(a1):
     wrong = lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + b), None)  # noqa: E731 - forgets prev_h
     ok, lines = check.run_public(a1, "q1", {"rnn_step_forward": wrong})
     assert not ok and "entries are wrong" in lines[0]
-    from coursekit import rnn
+    from coursekit.nn import rnn
     ok, lines = check.run_public(a1, "q1", {"rnn_step_forward": rnn.rnn_step_forward})
-    assert not ok and "coursekit reference" in lines[0]
+    assert not ok and "comes from coursekit" in lines[0]
 
 
-def test_checks_resolve_by_name_or_module_path():
-    from coursekit.grading.compare import CHECKS, resolve_check
+def test_checks_resolve_by_name_or_assignment_module(a1):
+    from coursekit.grading.compare import CHECKS
+    from coursekit.grading.loader import load_local, resolve_check
     assert resolve_check("match") is CHECKS["match"]
-    assert resolve_check("coursekit.grading.compare:charlm_loss_drops") is CHECKS["charlm_loss_drops"]
+    assert resolve_check("checks:charlm_loss_drops", a1.folder) is \
+        load_local(a1.folder, "checks").charlm_loss_drops
     with pytest.raises(ValueError, match="unknown check 'nope'"):
         resolve_check("nope")
     with pytest.raises(ValueError, match="unknown check"):
-        resolve_check("os:system")  # only modules of the grading package
+        resolve_check("os:system", a1.folder)  # only the assignment's own modules or coursekit

@@ -1,4 +1,4 @@
-"""coursekit.gru: both formulations and both update-gate conventions, parity with
+"""coursekit.nn.gru: both formulations and both update-gate conventions, parity with
 torch.nn.GRU/GRUCell (and an independent autograd version of Cho's formula),
 gradients, dtypes, converters, bad input, shapes."""
 import numpy as np
@@ -7,8 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coursekit import gru
-from coursekit.gradcheck import grad_check, rel_error
+from coursekit.nn import gru, gru_original
+from coursekit.train.gradcheck import grad_check, rel_error
 
 N, T, D, H = 3, 4, 5, 6
 KINDS = [(reset_after, z) for reset_after in (True, False) for z in ("prev", "new")]
@@ -29,21 +29,21 @@ def weights(a):
 
 
 def seq(a, z="prev"):
-    fwd = gru.gru_forward if "bhn" in a else gru.gru_original_forward
+    fwd = gru.gru_forward if "bhn" in a else gru_original.gru_original_forward
     return fwd(a["x"], a["h0"], *weights(a), z_weighs=z)
 
 
 def seq_backward(a, dh, cache):
-    return (gru.gru_backward if "bhn" in a else gru.gru_original_backward)(dh, cache)
+    return (gru.gru_backward if "bhn" in a else gru_original.gru_original_backward)(dh, cache)
 
 
 def step(a, z="prev"):
-    fwd = gru.gru_step_forward if "bhn" in a else gru.gru_original_step_forward
+    fwd = gru.gru_step_forward if "bhn" in a else gru_original.gru_original_step_forward
     return fwd(a["x"], a["h0"], *weights(a), z_weighs=z)
 
 
 def step_backward(a, dnh, cache):
-    return (gru.gru_step_backward if "bhn" in a else gru.gru_original_step_backward)(dnh, cache)
+    return (gru.gru_step_backward if "bhn" in a else gru_original.gru_original_step_backward)(dnh, cache)
 
 
 def names(a):
@@ -277,7 +277,7 @@ def test_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match="bhn"):
         gru.gru_forward(x, h0, Wx, Wh, b, bhn.astype(np.float32))
     with pytest.raises(ValueError, match="prev_h"):
-        gru.gru_original_step_forward(x[:, 0], h0[:1], Wx, Wh, b)
+        gru_original.gru_original_step_forward(x[:, 0], h0[:1], Wx, Wh, b)
     _, cache = seq(a)
     with pytest.raises(ValueError, match="dh"):
         gru.gru_backward(np.zeros((N, T, H + 1)), cache)

@@ -1,4 +1,4 @@
-"""coursekit.layers against PyTorch (forward and autograd) and finite differences."""
+"""coursekit.nn.layers against PyTorch (forward and autograd) and finite differences."""
 import numpy as np
 import pytest
 import torch
@@ -6,8 +6,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coursekit import layers
-from coursekit.gradcheck import grad_check, numerical_gradient, numerical_gradient_array, rel_error
+from coursekit.nn import layers
+from coursekit.train.gradcheck import grad_check, numerical_gradient, numerical_gradient_array, rel_error
 
 ATOL = 1e-10
 GRAD_TOL = 1e-6

@@ -1,4 +1,4 @@
-"""coursekit.lstm: parity with torch.nn.LSTM/LSTMCell, gradients (autograd and finite
+"""coursekit.nn.lstm: parity with torch.nn.LSTM/LSTMCell, gradients (autograd and finite
 differences) for every variant, dtypes, converters, bad input, shapes."""
 import numpy as np
 import pytest
@@ -6,8 +6,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coursekit import lstm
-from coursekit.gradcheck import grad_check, rel_error
+from coursekit.nn import lstm
+from coursekit.train.gradcheck import grad_check, rel_error
 
 VARIANTS = list(lstm.GATES)
 N, T, D, H = 3, 4, 5, 6

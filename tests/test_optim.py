@@ -1,9 +1,9 @@
-"""numpy optimisers (coursekit.optim) against torch.optim on the same gradient sequence."""
+"""numpy optimisers (coursekit.train.optim) against torch.optim on the same gradient sequence."""
 import numpy as np
 import pytest
 import torch
 
-from coursekit.optim import SGD, Adagrad, Adam, RMSprop
+from coursekit.train.optim import SGD, Adagrad, Adam, RMSprop
 
 torch.set_num_threads(1)
 

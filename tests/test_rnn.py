@@ -1,4 +1,4 @@
-"""coursekit.rnn: numpy RNN vs torch.nn.RNN/RNNCell, gradients, the nn.Module and converters."""
+"""coursekit.nn.rnn: numpy RNN vs torch.nn.RNN/RNNCell, gradients, the nn.Module and converters."""
 import numpy as np
 import pytest
 import torch
@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from coursekit import rnn
-from coursekit.gradcheck import grad_check, numerical_gradient_array, rel_error
+from coursekit.nn import rnn
+from coursekit.train.gradcheck import grad_check, numerical_gradient_array, rel_error
 
 ATOL = 1e-10
 GRAD_TOL = 1e-6

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from coursekit.data.pairs import BOS, EOS, PAD, PairBatches, TokenVocab, pad_batch
-from coursekit.gradcheck import numerical_gradient_array, rel_error
+from coursekit.train.gradcheck import numerical_gradient_array, rel_error
 from coursekit.nn import seq2seq as s2s
 
 
@@ -150,7 +150,7 @@ def reversal_pairs(n, seed, V=8):
 
 
 def test_attention_model_learns_to_reverse_and_generate_decodes():
-    from coursekit.train import train
+    from coursekit.train.loop import train
     torch.manual_seed(0)
     model = s2s.Seq2Seq(8, 8, embed=16, hidden=48, context="attention")
 

@@ -1,4 +1,4 @@
-"""coursekit.show: the book displays the package's real source, verbatim."""
+"""coursekit.book.show: the book displays the package's real source, verbatim."""
 from __future__ import annotations
 
 import functools
@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 import coursekit
-from coursekit import gradcheck, rnn, show as show_mod
-from coursekit.show import SourceCode, show, source, source_code
+from coursekit.book import show as show_mod
+from coursekit.nn import rnn
+from coursekit.train import gradcheck
+from coursekit.book.show import SourceCode, show, source, source_code
 
 PKG_ROOT = Path(coursekit.__file__).resolve().parent.parent
 
@@ -23,7 +25,7 @@ def _file_lines(sc: SourceCode) -> str:
 @pytest.mark.parametrize("obj", [rnn.rnn_step_forward, rnn.rnn_forward, gradcheck.rel_error])
 def test_function_source_is_the_file_text(obj):
     sc = source_code(obj)
-    assert sc.path == f"coursekit/{Path(inspect.getfile(obj)).name}"
+    assert sc.path == Path(inspect.getfile(obj)).relative_to(PKG_ROOT).as_posix()
     assert sc.code == _file_lines(sc)                     # verbatim, top-level: no dedent needed
     assert sc.code.startswith(f"def {obj.__name__}(")
     assert source(obj) == sc.code
@@ -35,7 +37,7 @@ def test_class_and_method_sources():
     assert cls.code.startswith("class RNN(")
     assert cls.code == _file_lines(cls)
     meth = source_code(rnn.RNN.forward)
-    assert meth.name == "coursekit.rnn.RNN.forward"
+    assert meth.name == "coursekit.nn.rnn.RNN.forward"
     assert meth.code.startswith("def forward(self")       # dedented from the class body
     indented = _file_lines(meth)
     assert indented.startswith("    def forward(self")
@@ -80,8 +82,8 @@ def test_markdown_has_header_and_fenced_python_block():
     sc = source_code(rnn.rnn_forward)
     md = sc._repr_markdown_()
     header, body = md.split("\n\n", 1)
-    assert "coursekit.rnn.rnn_forward" in header
-    assert f"coursekit/rnn.py, lines {sc.first_line}\N{EN DASH}{sc.last_line}" in header
+    assert "coursekit.nn.rnn.rnn_forward" in header
+    assert f"coursekit/nn/rnn.py, lines {sc.first_line}\N{EN DASH}{sc.last_line}" in header
     assert body.startswith("```python\n") and body.endswith("```\n")
     assert body[len("```python\n"):-len("```\n")] == sc.code
 
@@ -96,9 +98,9 @@ def test_fence_is_longer_than_backticks_in_the_code():
 def test_show_prints_outside_ipython(capsys):
     show(gradcheck.rel_error, gradcheck.grad_check)
     out = capsys.readouterr().out
-    assert out.startswith("# coursekit.gradcheck.rel_error  (coursekit/gradcheck.py, lines ")
+    assert out.startswith("# coursekit.train.gradcheck.rel_error  (coursekit/train/gradcheck.py, lines ")
     assert source(gradcheck.rel_error) in out and source(gradcheck.grad_check) in out
-    assert "# coursekit.gradcheck.grad_check" in out
+    assert "# coursekit.train.gradcheck.grad_check" in out
 
 
 def test_show_displays_markdown_in_ipython(monkeypatch):
@@ -108,5 +110,5 @@ def test_show_displays_markdown_in_ipython(monkeypatch):
     monkeypatch.setattr(IPython, "get_ipython", lambda: object())
     monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
     assert show(rnn.rnn_step_forward, rnn.rnn_forward) is None
-    assert [s.name for s in shown] == ["coursekit.rnn.rnn_step_forward", "coursekit.rnn.rnn_forward"]
+    assert [s.name for s in shown] == ["coursekit.nn.rnn.rnn_step_forward", "coursekit.nn.rnn.rnn_forward"]
     assert all(isinstance(s, SourceCode) for s in shown)

@@ -1,10 +1,10 @@
-"""coursekit.tasks: the synthetic long-range tasks produce the documented inputs and targets."""
+"""coursekit.data.tasks: the synthetic long-range tasks produce the documented inputs and targets."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coursekit import tasks
+from coursekit.data import tasks
 
 
 # ------------------------------------------------------------ first_symbol_recall

@@ -1,10 +1,10 @@
-"""coursekit.text.CharVocab: sorted characters, encode/decode, clear errors."""
+"""coursekit.data.text.CharVocab: sorted characters, encode/decode, clear errors."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coursekit.text import CharVocab
+from coursekit.data.text import CharVocab
 
 
 def test_hello_vocabulary():

@@ -1,15 +1,16 @@
-"""The torch training loop (coursekit.train) and the numpy char-RNN (coursekit.charlm_numpy)."""
+"""The torch training loop (coursekit.train) and the numpy char-RNN (coursekit.models.charrnn)."""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from coursekit.charlm import CharLM
-from coursekit.charlm_numpy import charrnn_loss, init_charrnn, sample_charrnn, train_charrnn
-from coursekit.data import SequentialBatches, char_batches, load_hello
-from coursekit.gradcheck import grad_check
-from coursekit.text import CharVocab
-from coursekit.train import cosine_schedule, train
+from coursekit.models.charlm import CharLM
+from coursekit.models.charrnn import charrnn_loss, init_charrnn, sample_charrnn, train_charrnn
+from coursekit.data.batches import char_batches, SequentialBatches
+from coursekit.data.shakespeare import load_hello
+from coursekit.train.gradcheck import grad_check
+from coursekit.data.text import CharVocab
+from coursekit.train.loop import cosine_schedule, train
 
 torch.set_num_threads(1)
 TEXT = load_hello("witches") * 4     # 504 characters
@@ -189,8 +190,8 @@ def test_numpy_charrnn_matches_torch_charlm_loss():
     params = {"Wx": model.rnn.weight_ih_l0.detach().numpy().T.copy(),
               "Wh": model.rnn.weight_hh_l0.detach().numpy().T.copy(),
               "b": (model.rnn.bias_ih_l0 + model.rnn.bias_hh_l0).detach().numpy(),
-              "Wy": model.head.weight.detach().numpy().T.copy(),
-              "by": model.head.bias.detach().numpy().copy()}
+              "W_out": model.head.weight.detach().numpy().T.copy(),
+              "b_out": model.head.bias.detach().numpy().copy()}
     x, y = _stream_batch(T=20)
     loss, _, _ = charrnn_loss(params, x, y)
     with torch.no_grad():

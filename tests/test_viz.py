@@ -1,4 +1,4 @@
-"""coursekit.viz: figures are built by code, deterministic, and show what they claim."""
+"""coursekit.book.viz: figures are built by code, deterministic, and show what they claim."""
 from __future__ import annotations
 
 import io
@@ -8,7 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from coursekit import viz
+from coursekit.book import viz
 
 
 def _boxes(ax, kind=None):

@@ -7,7 +7,7 @@ secret and the submission's code, so they cannot be known in advance. This
 file holds no secret and no expected output: the grader computes those with
 the coursekit references named in ``REFERENCES``.
 """
-from coursekit.grading.spec import Arg, Assignment, Case, Output, Question, Step
+from coursekit.grading.spec import Arg, Assignment, Case, Output, Question, Step, result, size
 
 RNN = ("x", "prev_h", "Wx", "Wh", "b")
 GRADS5 = ("dx", "dprev_h", "dWx", "dWh", "db")
@@ -35,76 +35,79 @@ L1, L2, L3 = dict(N=3, T=4, V=5), dict(N=4, T=6, V=7), dict(N=2, T=5, V=9)
 
 QUESTIONS = (
     Question("q1", "rnn_step_forward", ("rnn_step_forward",), STEP_INPUTS,
-             (Step("rnn_step_forward", RNN),), (Output("next_h", "$0.0"),),
+             (Step("rnn_step_forward", RNN),), (Output("next_h", result(0, 0)),),
              cases(S1, S2, S3, (2, 3, 3), seed=101)),
     Question("q2", "rnn_step_backward", ("rnn_step_backward",),
              STEP_INPUTS + (Arg("dnext_h", ("N", "H")),),
-             (Step("rnn_step_forward", RNN), Step("rnn_step_backward", ("dnext_h", "$0.1"))),
-             tuple(Output(g, f"$1.{i}") for i, g in enumerate(GRADS5)),
+             (Step("rnn_step_forward", RNN, name="forward"),
+              Step("rnn_step_backward", ("dnext_h", result("forward", 1)), name="backward")),
+             tuple(Output(g, result("backward", i)) for i, g in enumerate(GRADS5)),
              cases(S1, S2, S3, (3, 5, 4), seed=102)),
     Question("q3", "rnn_forward", ("rnn_forward",), SEQ_INPUTS,
-             (Step("rnn_forward", ("x", "h0", "Wx", "Wh", "b")),), (Output("h", "$0.0"),),
+             (Step("rnn_forward", ("x", "h0", "Wx", "Wh", "b")),), (Output("h", result(0, 0)),),
              cases(T1, T2, T3, (2, 3, 3), seed=103)),
     Question("q4", "rnn_backward", ("rnn_backward",), SEQ_INPUTS + (Arg("dh", ("N", "T", "H")),),
-             (Step("rnn_forward", ("x", "h0", "Wx", "Wh", "b")),
-              Step("rnn_backward", ("dh", "$0.1"))),
-             tuple(Output(g, f"$1.{i}") for i, g in enumerate(("dx", "dh0", "dWx", "dWh", "db"))),
+             (Step("rnn_forward", ("x", "h0", "Wx", "Wh", "b"), name="forward"),
+              Step("rnn_backward", ("dh", result("forward", 1)), name="backward")),
+             tuple(Output(g, result("backward", i))
+                   for i, g in enumerate(("dx", "dh0", "dWx", "dWh", "db"))),
              cases(T1, T2, T3, (4, 6, 6), seed=104)),
     Question("q5", "embedding_forward", ("embedding_forward",),
              (Arg("x", ("N", "T"), kind="int", high="V"), Arg("W", ("V", "D"))),
-             (Step("embedding_forward", ("x", "W")),), (Output("out", "$0.0"),),
+             (Step("embedding_forward", ("x", "W")),), (Output("out", result(0, 0)),),
              cases(E1, E2, E3, (1, 2, 2), seed=105)),
     Question("q6", "embedding_backward", ("embedding_backward",),
              (Arg("x", ("N", "T"), kind="int", high="V"), Arg("W", ("V", "D")),
               Arg("dout", ("N", "T", "D"))),
-             (Step("embedding_forward", ("x", "W")), Step("embedding_backward", ("dout", "$0.1"))),
-             (Output("dW", "$1"),),
+             (Step("embedding_forward", ("x", "W"), name="forward"),
+              Step("embedding_backward", ("dout", result("forward", 1)), name="backward")),
+             (Output("dW", result("backward")),),
              cases(E1, E2, E3, (2, 3, 3), seed=106)),
     Question("q7", "temporal_affine_forward", ("temporal_affine_forward",),
              (Arg("x", ("N", "T", "D")), Arg("w", ("D", "M")), Arg("b", ("M",))),
-             (Step("temporal_affine_forward", ("x", "w", "b")),), (Output("out", "$0.0"),),
+             (Step("temporal_affine_forward", ("x", "w", "b")),), (Output("out", result(0, 0)),),
              cases(A1, A2, A3, (1, 2, 2), seed=107)),
     Question("q8", "temporal_affine_backward", ("temporal_affine_backward",),
              (Arg("x", ("N", "T", "D")), Arg("w", ("D", "M")), Arg("b", ("M",)),
               Arg("dout", ("N", "T", "M"))),
-             (Step("temporal_affine_forward", ("x", "w", "b")),
-              Step("temporal_affine_backward", ("dout", "$0.1"))),
-             tuple(Output(g, f"$1.{i}") for i, g in enumerate(("dx", "dw", "db"))),
+             (Step("temporal_affine_forward", ("x", "w", "b"), name="forward"),
+              Step("temporal_affine_backward", ("dout", result("forward", 1)), name="backward")),
+             tuple(Output(g, result("backward", i)) for i, g in enumerate(("dx", "dw", "db"))),
              cases(A1, A2, A3, (2, 3, 3), seed=108)),
     Question("q9", "temporal_softmax_loss", ("temporal_softmax_loss",),
              (Arg("x", ("N", "T", "V")), Arg("y", ("N", "T"), kind="int", high="V"),
               Arg("mask", ("N", "T"), kind="mask")),
              (Step("temporal_softmax_loss", ("x", "y", "mask")),),
-             (Output("loss", "$0.0", scalar=True), Output("dx", "$0.1")),
+             (Output("loss", result(0, 0), scalar=True), Output("dx", result(0, 1))),
              cases(L1, L2, L3, (4, 5, 5), seed=109)),
     Question("q10", "train_char_rnn", ("train_char_rnn",),
              (Arg("ids", ("L",), kind="cycle", high="V"),),
-             (Step("train_char_rnn", ("ids",), {"vocab_size": "@V", "steps": 150, "seed": 0}),),
-             tuple(Output(k, f"$0.0[{k}]") for k in ("W_embed", "Wx", "Wh", "b", "W_out", "b_out")),
+             (Step("train_char_rnn", ("ids",), {"vocab_size": size("V"), "steps": 150, "seed": 0}),),
+             tuple(Output(k, result(0, 0, k)) for k in ("W_embed", "Wx", "Wh", "b", "W_out", "b_out")),
              (Case(dict(V=8, L=200), 6, public=True, seed=110), Case(dict(V=11, L=300), 10)),
-             check="charlm_loss_drops", options={"data": "ids", "ratio": 0.5}, timeout=30.0),
+             check="checks:charlm_loss_drops", options={"data": "ids", "ratio": 0.5}, timeout=30.0),
 )
 
 REFERENCES = {
-    "rnn_step_forward": "coursekit.rnn.rnn_step_forward",
-    "rnn_step_backward": "coursekit.rnn.rnn_step_backward",
-    "rnn_forward": "coursekit.rnn.rnn_forward",
-    "rnn_backward": "coursekit.rnn.rnn_backward",
-    "embedding_forward": "coursekit.layers.embedding_forward",
-    "embedding_backward": "coursekit.layers.embedding_backward",
-    "temporal_affine_forward": "coursekit.layers.temporal_affine_forward",
-    "temporal_affine_backward": "coursekit.layers.temporal_affine_backward",
-    "temporal_softmax_loss": "coursekit.layers.temporal_softmax_loss",
+    "rnn_step_forward": "coursekit.nn.rnn.rnn_step_forward",
+    "rnn_step_backward": "coursekit.nn.rnn.rnn_step_backward",
+    "rnn_forward": "coursekit.nn.rnn.rnn_forward",
+    "rnn_backward": "coursekit.nn.rnn.rnn_backward",
+    "embedding_forward": "coursekit.nn.layers.embedding_forward",
+    "embedding_backward": "coursekit.nn.layers.embedding_backward",
+    "temporal_affine_forward": "coursekit.nn.layers.temporal_affine_forward",
+    "temporal_affine_backward": "coursekit.nn.layers.temporal_affine_backward",
+    "temporal_softmax_loss": "coursekit.nn.layers.temporal_softmax_loss",
 }
 
 #: a submission calling any of these earns nothing for the test that does
 FORBIDDEN = tuple(REFERENCES.values()) + (
-    "coursekit.layers.affine_forward", "coursekit.layers.affine_backward",
-    "coursekit.layers.softmax_loss")
+    "coursekit.nn.layers.affine_forward", "coursekit.nn.layers.affine_backward",
+    "coursekit.nn.layers.softmax_loss")
 
 #: the only coursekit modules graded code may use; every other one (rnn, layers, and
 #: modules such as bptt or charlm_numpy that hold their own recurrences) is stubbed out
-ALLOWED_MODULES = ("coursekit.gradcheck", "coursekit.text", "coursekit.optim", "coursekit.clip",
+ALLOWED_MODULES = ("coursekit.train.gradcheck", "coursekit.data.text", "coursekit.train.optim", "coursekit.train.clip",
                    "coursekit.grading", "coursekit._validate")
 
 ASSIGNMENT = Assignment(name="a1_rnn_scratch", title="Assignment 1: a recurrent network from scratch",

@@ -5,13 +5,13 @@ the public cases into the student notebook for ``check("q1")``). Hidden cases
 draw their inputs at grading time from a seed derived from the instructor's
 secret and the submission's code. This file holds no secret and no expected
 output: the grader computes those with the references named in ``REFERENCES``
-(coursekit's own, or compositions of them in ``coursekit.grading.checks_a2``).
+(coursekit's own, or the solutions in this folder's ``reference.py``).
 
-A test step can only pass arrays, so questions that take a dict of parameters
-or gradients first call ``charlm_params`` (imported by the notebook's setup
-cell) to pack six arrays into one.
+Questions that take a dict of parameters or gradients receive one built with
+``pack(...)`` from six drawn arrays.
 """
-from coursekit.grading.spec import Arg, Assignment, Case, Output, Question, Step
+from coursekit.grading.spec import (Arg, Assignment, Case, Output, Question, Step, argument, pack,
+                                    result, size)
 
 NAMES = ("W_embed", "Wx", "Wh", "b", "W_out", "b_out")
 PARAM_INPUTS = (Arg("W_embed", ("V", "D")), Arg("Wx", ("D", "H"), scale=0.5),
@@ -20,8 +20,8 @@ PARAM_INPUTS = (Arg("W_embed", ("V", "D")), Arg("Wx", ("D", "H"), scale=0.5),
 GRAD_INPUTS = tuple(Arg("d" + n, shape, scale=s) for n, shape, s in
                     (("W_embed", ("V", "D"), 1.0), ("Wx", ("D", "H"), 1.0), ("Wh", ("H", "H"), 1.0),
                      ("b", ("H",), 3.0), ("W_out", ("H", "V"), 0.5), ("b_out", ("V",), 2.0)))
-PACK = Step("charlm_params", NAMES)
-PACK_GRADS = Step("charlm_params", tuple("d" + n for n in NAMES))
+PARAMS = pack(*NAMES)                                           # {"W_embed": W_embed, ...}
+GRADS = pack(**{n: "d" + n for n in NAMES})                     # {"W_embed": dW_embed, ...}
 
 
 def cases(public: dict, hidden64: dict, hidden32: dict | None, points: tuple, seed: int):
@@ -31,6 +31,11 @@ def cases(public: dict, hidden64: dict, hidden32: dict | None, points: tuple, se
         out.append(Case(hidden32, points[2], dtype="float32"))
     return tuple(out)
 
+
+#: loss, the six gradients and the last hidden state returned by the one step
+GRADIENT_OUTPUTS = (Output("loss", result(0, 0), scalar=True),
+                    *(Output("d" + n, result(0, 1, n)) for n in NAMES),
+                    Output("h_last", result(0, 2)))
 
 C1, C2, C3 = dict(N=3, k=4, V=5, D=3, H=4), dict(N=4, k=6, V=7, D=4, H=5), dict(N=2, k=5, V=6, D=5, H=6)
 G1, G2, G3 = dict(L=41, B=2, K=5, V=5, D=3, H=4), dict(L=67, B=3, K=4, V=6, D=4, H=5), \
@@ -43,50 +48,49 @@ S1, S2, S3 = dict(N=5, V=6), dict(N=8, V=9), dict(N=7, V=5)
 QUESTIONS = (
     Question("q1", "tbptt_batches", ("tbptt_batches",),
              (Arg("ids", ("L",), kind="int", high="V"),),
-             (Step("tbptt_batches", ("ids",), {"batch_size": "@B", "k": "@K"}),),
-             (Output("X", "$0.0"), Output("Y", "$0.1")),
+             (Step("tbptt_batches", ("ids",), {"batch_size": size("B"), "k": size("K")}),),
+             (Output("X", result(0, 0)), Output("Y", result(0, 1))),
              (Case(dict(L=31, B=2, K=4, V=7), 2, public=True, seed=201),
               Case(dict(L=100, B=3, K=7, V=9), 3), Case(dict(L=53, B=4, K=3, V=5), 3))),
     Question("q2", "chunk_forward_backward", ("chunk_forward_backward",),
              PARAM_INPUTS + (Arg("x", ("N", "k"), kind="int", high="V"),
                              Arg("y", ("N", "k"), kind="int", high="V"), Arg("h0", ("N", "H"))),
-             (PACK, Step("chunk_forward_backward", ("$0", "x", "y", "h0"))),
-             (Output("loss", "$1.0", scalar=True),
-              *(Output("d" + n, f"$1.1[{n}]") for n in NAMES), Output("h_last", "$1.2")),
+             (Step("chunk_forward_backward", (PARAMS, "x", "y", "h0")),),
+             GRADIENT_OUTPUTS,
              cases(C1, C2, C3, (4, 6, 6), seed=202)),
     Question("q3", "tbptt_gradient", ("tbptt_gradient",),
              PARAM_INPUTS + (Arg("ids", ("L",), kind="int", high="V"),),
-             (PACK, Step("tbptt_gradient", ("$0", "ids"), {"batch_size": "@B", "k": "@K"})),
-             (Output("loss", "$1.0", scalar=True),
-              *(Output("d" + n, f"$1.1[{n}]") for n in NAMES), Output("h_last", "$1.2")),
+             (Step("tbptt_gradient", (PARAMS, "ids"), {"batch_size": size("B"), "k": size("K")}),),
+             GRADIENT_OUTPUTS,
              cases(G1, G2, G3, (4, 4, 4), seed=203)),
     Question("q4", "tbptt_k1k2_gradient", ("tbptt_k1k2_gradient",),
              PARAM_INPUTS + (Arg("ids", ("L",), kind="int", high="V"),),
-             (PACK, Step("tbptt_k1k2_gradient", ("$0", "ids"),
-                         {"batch_size": "@B", "k1": "@K1", "k2": "@K2"})),
-             (Output("loss", "$1.0", scalar=True),
-              *(Output("d" + n, f"$1.1[{n}]") for n in NAMES), Output("h_last", "$1.2")),
+             (Step("tbptt_k1k2_gradient", (PARAMS, "ids"),
+                   {"batch_size": size("B"), "k1": size("K1"), "k2": size("K2")}),),
+             GRADIENT_OUTPUTS,
              cases(W1, W2, W3, (3, 4, 3), seed=210)),
     Question("q5", "clip_grad_norm", ("clip_grad_norm",), GRAD_INPUTS,
-             (PACK_GRADS, Step("clip_grad_norm", ("$0",), {"max_norm": "@M"})),
-             (*(Output("d" + n, f"$0[{n}]") for n in NAMES), Output("total_norm", "$1", scalar=True)),
+             (Step("clip_grad_norm", (GRADS,), {"max_norm": size("M")}),),
+             # clipping works in place: the dict it received, after the call, is graded too
+             (*(Output("d" + n, argument(0, 0, n)) for n in NAMES),
+              Output("total_norm", result(0), scalar=True)),
              (Case({**GR, "M": 5.0}, 2, public=True, seed=204), Case({**GR, "M": 2.5}, 3),
               Case({**GR, "M": 1000.0}, 2), Case({**GR, "M": 4.0}, 3, dtype="float32"))),
     Question("q6", "clip_grad_value", ("clip_grad_value",), GRAD_INPUTS,
-             (PACK_GRADS, Step("clip_grad_value", ("$0",), {"clip_value": "@M"})),
-             tuple(Output("d" + n, f"$0[{n}]") for n in NAMES),
+             (Step("clip_grad_value", (GRADS,), {"clip_value": size("M")}),),
+             tuple(Output("d" + n, argument(0, 0, n)) for n in NAMES),
              (Case({**GR, "M": 1.0}, 2, public=True, seed=205), Case({**GR, "M": 0.5}, 2),
               Case({**GR, "M": 1.5}, 2, dtype="float32"))),
     Question("q7", "softmax_temperature", ("softmax_temperature",),
              (Arg("scores", ("N", "V"), scale=4.0),),
-             (Step("softmax_temperature", ("scores",), {"temperature": "@tau"}),),
-             (Output("p", "$0"),),
+             (Step("softmax_temperature", ("scores",), {"temperature": size("tau")}),),
+             (Output("p", result(0)),),
              (Case({**S1, "tau": 0.5}, 2, public=True, seed=206), Case({**S2, "tau": 2.0}, 2),
               Case({**S3, "tau": 0.05}, 2, dtype="float32"), Case({**S2, "tau": 0.0}, 2))),
     Question("q8", "sample_with_temperature", ("sample_with_temperature",),
              (Arg("scores", ("N", "V"), scale=2.0), Arg("u", ("N",), kind="unit")),
-             (Step("sample_with_temperature", ("scores", "u"), {"temperature": "@tau"}),),
-             (Output("idx", "$0"),),
+             (Step("sample_with_temperature", ("scores", "u"), {"temperature": size("tau")}),),
+             (Output("idx", result(0)),),
              (Case({"N": 40, "V": 6, "tau": 0.7}, 2, public=True, seed=207),
               Case({"N": 200, "V": 8, "tau": 1.6}, 2), Case({"N": 200, "V": 5, "tau": 0.4}, 2,
                                                            dtype="float32"),
@@ -94,39 +98,38 @@ QUESTIONS = (
     Question("q9", "lm_metrics", ("lm_metrics",),
              (Arg("scores", ("N", "T", "V"), scale=2.0), Arg("targets", ("N", "T"), kind="int", high="V")),
              (Step("lm_metrics", ("scores", "targets")),),
-             (Output("nats", "$0.0", scalar=True), Output("bits", "$0.1", scalar=True),
-              Output("perplexity", "$0.2", scalar=True)),
+             (Output("nats", result(0, 0), scalar=True), Output("bits", result(0, 1), scalar=True),
+              Output("perplexity", result(0, 2), scalar=True)),
              cases(dict(N=3, T=4, V=5), dict(N=4, T=7, V=9), dict(N=5, T=3, V=6), (2, 2, 2), seed=208)),
     Question("q10", "train_char_model", ("train_char_model",),
              (Arg("ids", ("L",), kind="markov", high="V", scale=2.5),),
-             (Step("train_char_model", ("ids",), {"vocab_size": "@V", "steps": 300, "seed": 0}),),
-             tuple(Output(n, f"$0.0[{n}]") for n in NAMES),
+             (Step("train_char_model", ("ids",), {"vocab_size": size("V"), "steps": 300, "seed": 0}),),
+             tuple(Output(n, result(0, 0, n)) for n in NAMES),
              (Case(dict(V=8, L=3000), 6, public=True, seed=209), Case(dict(V=11, L=4000), 10)),
-             check="coursekit.grading.checks_a2:markov_val_loss",
+             check="checks:markov_val_loss",
              options={"data": "ids", "alpha": 0.1, "val_length": 2000, "full": 0.3, "zero": 0.75},
              timeout=40.0),
 )
 
 REFERENCES = {
-    "charlm_params": "coursekit.grading.checks_a2.charlm_params",
-    "tbptt_batches": "coursekit.grading.checks_a2.tbptt_batches",
-    "chunk_forward_backward": "coursekit.grading.checks_a2.chunk_forward_backward",
-    "tbptt_gradient": "coursekit.grading.checks_a2.tbptt_gradient",
-    "tbptt_k1k2_gradient": "coursekit.grading.checks_a2.tbptt_k1k2_gradient",
-    "clip_grad_norm": "coursekit.clip.clip_grad_norm",
-    "clip_grad_value": "coursekit.clip.clip_grad_value",
-    "softmax_temperature": "coursekit.lm_tools.softmax_temperature",
-    "sample_with_temperature": "coursekit.grading.checks_a2.sample_with_temperature",
-    "lm_metrics": "coursekit.grading.checks_a2.lm_metrics",
+    "tbptt_batches": "reference:tbptt_batches",
+    "chunk_forward_backward": "reference:chunk_forward_backward",
+    "tbptt_gradient": "reference:tbptt_gradient",
+    "tbptt_k1k2_gradient": "reference:tbptt_k1k2_gradient",
+    "clip_grad_norm": "coursekit.train.clip.clip_grad_norm",
+    "clip_grad_value": "coursekit.train.clip.clip_grad_value",
+    "softmax_temperature": "coursekit.decode.softmax_temperature",
+    "sample_with_temperature": "reference:sample_with_temperature",
+    "lm_metrics": "reference:lm_metrics",
 }
 
-#: a submission calling any of these earns nothing for the test that does
-#: (charlm_params is a helper the tests use, not a graded function)
-FORBIDDEN = tuple(v for k, v in REFERENCES.items() if k != "charlm_params")
+#: a submission calling any of these earns nothing for the test that does (the references
+#: of reference.py are not in coursekit, so they cannot be called)
+FORBIDDEN = tuple(v for v in REFERENCES.values() if v.startswith("coursekit."))
 
 #: the only coursekit modules graded code may use; every other one (clip, lm_tools,
 #: charlm_numpy, rnn, layers, bptt, train ...) imports as stubs that raise
-ALLOWED_MODULES = ("coursekit.gradcheck", "coursekit.text", "coursekit.optim",
+ALLOWED_MODULES = ("coursekit.train.gradcheck", "coursekit.data.text", "coursekit.train.optim",
                    "coursekit.grading", "coursekit._validate")
 
 ASSIGNMENT = Assignment(name="a2_training", title="Assignment 2: training recurrent networks",

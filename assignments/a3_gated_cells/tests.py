@@ -12,19 +12,19 @@ matches the reference earns its share of a case's points. q9 runs the trained
 LSTM that ``train_recall`` returns through the reference LSTM on fresh
 sequences (``checks_a3:recall_accuracy``).
 """
-from coursekit.grading.spec import Arg, Assignment, Case, Output, Question, Step
+from coursekit.grading.spec import Arg, Assignment, Case, Output, Question, Step, result, size
 
 REFERENCES = {
-    "lstm_step_forward": "coursekit.lstm.lstm_step_forward",
-    "lstm_step_backward": "coursekit.lstm.lstm_step_backward",
-    "lstm_forward": "coursekit.lstm.lstm_forward",
-    "lstm_backward": "coursekit.lstm.lstm_backward",
-    "gru_step_forward": "coursekit.gru.gru_step_forward",
-    "gru_step_backward": "coursekit.gru.gru_step_backward",
-    "gru_forward": "coursekit.gru.gru_forward",
-    "gru_backward": "coursekit.gru.gru_backward",
+    "lstm_step_forward": "coursekit.nn.lstm.lstm_step_forward",
+    "lstm_step_backward": "coursekit.nn.lstm.lstm_step_backward",
+    "lstm_forward": "coursekit.nn.lstm.lstm_forward",
+    "lstm_backward": "coursekit.nn.lstm.lstm_backward",
+    "gru_step_forward": "coursekit.nn.gru.gru_step_forward",
+    "gru_step_backward": "coursekit.nn.gru.gru_step_backward",
+    "gru_forward": "coursekit.nn.gru.gru_forward",
+    "gru_backward": "coursekit.nn.gru.gru_backward",
 }
-MATCH_EACH = "coursekit.grading.checks_a3:match_each"
+MATCH_EACH = "checks:match_each"
 
 
 def cases(public: dict, hidden64: dict, hidden32: dict, points: tuple, seed: int):
@@ -46,8 +46,8 @@ def question(qid, title, inputs, steps, outputs, case_sizes, points, seed):
 
 
 def returned(step: int, names) -> tuple:
-    """(name, "$step.k") for the k-th returned value of step ``step``."""
-    return tuple((n, f"${step}.{k}") for k, n in enumerate(names))
+    """(name, result(step, k)) for the k-th returned value of step ``step``."""
+    return tuple((n, result(step, k)) for k, n in enumerate(names))
 
 
 W = 0.5  # scale of the drawn weights: gates neither saturated nor linear
@@ -75,44 +75,45 @@ QUESTIONS = (
              returned(0, ("next_h", "next_c")), L_STEP, FORWARD, 301),
     question("q2", "lstm_step_backward",
              LSTM_STEP + (Arg("dnext_h", ("N", "H")), Arg("dnext_c", ("N", "H"))),
-             (LSTM_STEP_CALL, Step("lstm_step_backward", ("dnext_h", "dnext_c", "$0.2"))),
+             (LSTM_STEP_CALL, Step("lstm_step_backward", ("dnext_h", "dnext_c", result(0, 2)))),
              returned(1, ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db")), L_STEP, BACKWARD, 302),
     question("q3", "lstm_forward", LSTM_SEQ, (LSTM_SEQ_CALL,), returned(0, ("h", "c")),
              L_SEQ, FORWARD, 303),
     question("q4", "lstm_backward",
              LSTM_SEQ + (Arg("dh", ("N", "T", "H")), Arg("dc", ("N", "T", "H"))),
-             (LSTM_SEQ_CALL, Step("lstm_backward", ("dh", "$0.2", "dc"))),
+             (LSTM_SEQ_CALL, Step("lstm_backward", ("dh", result(0, 2), "dc"))),
              returned(1, ("dx", "dh0", "dc0", "dWx", "dWh", "db")), L_SEQ, BACKWARD, 304),
     question("q5", "gru_step_forward", GRU_STEP, (GRU_STEP_CALL,), returned(0, ("next_h",)),
              G_STEP, FORWARD, 305),
     question("q6", "gru_step_backward", GRU_STEP + (Arg("dnext_h", ("N", "H")),),
-             (GRU_STEP_CALL, Step("gru_step_backward", ("dnext_h", "$0.1"))),
+             (GRU_STEP_CALL, Step("gru_step_backward", ("dnext_h", result(0, 1)))),
              returned(1, ("dx", "dprev_h", "dWx", "dWh", "db", "dbhn")), G_STEP, BACKWARD, 306),
     question("q7", "gru_forward", GRU_SEQ, (GRU_SEQ_CALL,), returned(0, ("h",)),
              G_SEQ, FORWARD, 307),
     question("q8", "gru_backward", GRU_SEQ + (Arg("dh", ("N", "T", "H")),),
-             (GRU_SEQ_CALL, Step("gru_backward", ("dh", "$0.1"))),
+             (GRU_SEQ_CALL, Step("gru_backward", ("dh", result(0, 1)))),
              returned(1, ("dx", "dh0", "dWx", "dWh", "db", "dbhn")), G_SEQ, BACKWARD, 308),
     Question("q9", "train_recall", ("train_recall",),
              (Arg("seqs", ("N", "T"), kind="int", high="K"),),
-             (Step("train_recall", ("seqs",), {"n_symbols": "@K", "seed": 0}),),
-             tuple(Output(k, f"$0.0[{k}]") for k in ("Wx", "Wh", "b", "W_out", "b_out")),
+             (Step("train_recall", ("seqs",), {"n_symbols": size("K"), "seed": 0}),),
+             tuple(Output(k, result(0, 0, k)) for k in ("Wx", "Wh", "b", "W_out", "b_out")),
              (Case(dict(K=4, T=20, N=500), 8, public=True, seed=309),
               Case(dict(K=8, T=60, N=1000), 12)),
-             check="coursekit.grading.checks_a3:recall_accuracy",
+             check="checks:recall_accuracy",
              options={"data": "seqs", "n_eval": 2000, "accuracy": 0.9, "half_accuracy": 0.5},
              timeout=60.0),
 )
 
 #: a submission calling any of these earns nothing for the test that does
-FORBIDDEN = tuple(REFERENCES.values()) + (
-    "coursekit.gru.gru_original_step_forward", "coursekit.gru.gru_original_step_backward",
-    "coursekit.gru.gru_original_forward", "coursekit.gru.gru_original_backward")
+FORBIDDEN = tuple(REFERENCES.values()) + tuple(
+    f"coursekit.nn.gru_original.gru_original_{f}"
+    for f in ("step_forward", "step_backward", "forward", "backward"))
 
 #: the only coursekit modules graded code may use; every other one (lstm, lstm_variants, gru,
 #: rnn, layers, bptt, charlm*, gated_experiments, ...) imports as stubs that raise
-ALLOWED_MODULES = ("coursekit.gradcheck", "coursekit.text", "coursekit.optim", "coursekit.clip",
-                   "coursekit.grading", "coursekit._validate")
+ALLOWED_MODULES = ("coursekit.train.gradcheck", "coursekit.data.text", "coursekit.data.tasks",
+                   "coursekit.train.optim", "coursekit.train.clip", "coursekit.grading",
+                   "coursekit._validate")
 
 #: q9 must train through the student's own lstm_backward, so autograd packages are out of reach
 BLOCKED_IMPORTS = ("torch", "jax", "tensorflow")

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from coursekit.data import cmudict
-from coursekit.data.pairs import BOS, EOS, TokenVocab
+from coursekit.data.text import BOS, EOS, TokenVocab
 from coursekit.decode import beam_search
 from coursekit.nn.seq2seq import load_checkpoint
 

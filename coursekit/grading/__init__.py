@@ -1,6 +1,9 @@
 """The coursekit grader: assignments students cannot fool.
 
-- :mod:`~coursekit.grading.spec`: what an assignment's ``tests.py`` declares.
+- :mod:`~coursekit.grading.spec`: what an assignment's ``tests.py`` declares
+  (:mod:`~coursekit.grading.inputs`: how inputs are drawn).
+- :mod:`~coursekit.grading.loader`: loading an assignment folder (tests, references,
+  checks of its own).
 - :mod:`~coursekit.grading.assign`: the student release and the autograder zip.
 - :mod:`~coursekit.grading.grade`: grading one or many notebooks, reports.
 - :mod:`~coursekit.grading.sandbox` and :mod:`~coursekit.grading.child`: the

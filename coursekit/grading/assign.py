@@ -7,11 +7,15 @@ From ``assignments/<name>/<name>.ipynb`` (the instructor source) it writes
   hint is the text after ``BEGIN SOLUTION``), ``### BEGIN HIDDEN`` /
   ``### END HIDDEN`` regions disappear, markdown between ``<!-- BEGIN
   SOLUTION -->`` and ``<!-- END SOLUTION -->`` becomes a prompt, the cell
-  tagged ``coursekit-setup`` gets the public tests inlined for ``check``, and
+  tagged ``coursekit-setup`` gets the public tests inlined for ``check`` (the
+  public cases, their expected outputs computed with the references, and the
+  source of the assignment's ``checks.py``; never ``reference.py``), and
   outputs, execution counts and metadata are dropped;
 - ``_build/<name>_autograder.zip``: Gradescope's layout (``setup.sh`` and
-  ``run_autograder`` at the root) with ``tests.py``, the coursekit package
-  under ``lib/``, pinned requirements and, if given, ``secret.txt``.
+  ``run_autograder`` at the root) with the assignment's own modules (``tests.py``,
+  ``reference.py``, ``checks.py``), the coursekit package under ``lib/`` (with the
+  data files the assignment names in ``package_data``), pinned requirements and,
+  if given, ``secret.txt``.
 
 Same inputs, same bytes: sorted zip entries with fixed timestamps and
 permissions, deterministic cell ids, JSON written by nbformat.
@@ -25,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from coursekit.grading.spec import Assignment, to_json
+from coursekit.grading.spec import Assignment
 
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\b[ \t:-]*(.*)$")
 END = re.compile(r"^\s*### END SOLUTION\b")
@@ -69,7 +73,8 @@ def release_notebook(source_path: str | Path, assignment: Assignment) -> str:
                                   "name": "python3"},
                    "language_info": {"name": "python"},
                    "coursekit": {"assignment": assignment.name}}
-    public = to_json(assignment, public_only=True)
+    from coursekit.grading.check import release_json
+    public = release_json(assignment)
     for i, cell in enumerate(src.cells):
         tags = sorted(cell.get("metadata", {}).get("tags", []))
         text = cell.source
@@ -132,19 +137,28 @@ def _requirements() -> str:
             f"torch=={torch.__version__.split('+')[0]}\n")
 
 
-def _package_files() -> dict[str, bytes]:
+def _package_files(data: tuple = ()) -> dict[str, bytes]:
+    """The coursekit package's modules, and the data files in ``data`` (package-relative)."""
     import coursekit
     root = Path(coursekit.__file__).parent
-    return {f"lib/coursekit/{p.relative_to(root).as_posix()}": p.read_bytes()
-            for p in sorted(root.rglob("*.py")) if "__pycache__" not in p.parts}
+    files = {f"lib/coursekit/{p.relative_to(root).as_posix()}": p.read_bytes()
+             for p in sorted(root.rglob("*.py")) if "__pycache__" not in p.parts}
+    for rel in data:
+        path = root / rel
+        if not path.is_file():
+            raise FileNotFoundError(f"package_data names {rel}, which is not a file of coursekit")
+        files[f"lib/coursekit/{Path(rel).as_posix()}"] = path.read_bytes()
+    return files
 
 
-def bundle_bytes(assignment_dir: str | Path, secret: str | None = None) -> bytes:
+def bundle_bytes(assignment_dir: str | Path, secret: str | None = None,
+                 package_data: tuple = ()) -> bytes:
     """The autograder zip as bytes (deterministic)."""
+    from coursekit.grading.loader import local_sources
     d = Path(assignment_dir)
     files = {"setup.sh": SETUP_SH.encode(), "run_autograder": RUN_AUTOGRADER.encode(),
-             "requirements.txt": _requirements().encode(),
-             "tests.py": (d / "tests.py").read_bytes(), **_package_files()}
+             "requirements.txt": _requirements().encode(), **local_sources(d),
+             **_package_files(package_data)}
     if secret:
         files["secret.txt"] = (secret.strip() + "\n").encode()
     buf = io.BytesIO()
@@ -175,5 +189,5 @@ def assign(assignment_dir: str | Path, *, zip_path: str | Path | None = None,
     nb_path.write_text(release_notebook(source, assignment))
     zip_path = Path(zip_path) if zip_path else d / "_build" / f"{assignment.name}_autograder.zip"
     zip_path.parent.mkdir(parents=True, exist_ok=True)
-    zip_path.write_bytes(bundle_bytes(d, secret))
+    zip_path.write_bytes(bundle_bytes(d, secret, assignment.package_data))
     return [nb_path, zip_path]

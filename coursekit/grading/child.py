@@ -31,6 +31,9 @@ import types
 
 import numpy as np
 
+# imported before any student code runs, like the saved builtins below
+from coursekit.grading.spec import call_steps, decode, resolve_output, steps_from_plain
+
 _isinstance, _type, _str, _len = isinstance, type, str, len  # before any student code runs
 _open, _replace = open, os.replace
 
@@ -130,6 +133,7 @@ class _BlockFinder:
         if not self.allowed:
             return True
         return name == "coursekit" or any(name == a or name.startswith(a + ".")
+                                          or a.startswith(name + ".")  # a parent package
                                           for a in self.allowed)
 
     def _is_blocked(self, name: str) -> bool:
@@ -146,7 +150,9 @@ class _BlockFinder:
             return _BlockedPackage(spec.name)
         why = ("is part of coursekit, which this assignment's graded code may not use "
                f"(allowed: {', '.join(self.allowed)})")
-        return _GuardModule(spec.name, None, None, why)
+        guard = _GuardModule(spec.name, None, None, why)
+        guard.__dict__["__path__"] = []  # a package too: its submodules import as guards
+        return guard
 
     def exec_module(self, module):
         pass
@@ -279,18 +285,13 @@ def _lookup(ns: dict, func: str, setup_errors: list[str]):
 
 
 def run_test(test: dict, key: str, inputs: dict, ns: dict, setup_errors: list[str]) -> dict:
-    from coursekit.grading.spec import resolve
-    results = []
-    for step in test["steps"]:
-        fn = _lookup(ns, step["func"], setup_errors)
-        args = [resolve(a, results) if a.startswith("$") else inputs[f"{key}__{a}"]
-                for a in step["args"]]
-        args = [a.copy() if _isinstance(a, np.ndarray) else a for a in args]
-        results.append(fn(*args, **step["kwargs"]))
+    steps = steps_from_plain(test["steps"])
+    mine = {k[len(key) + 2:]: v for k, v in inputs.items() if k.startswith(key + "__")}
+    results = call_steps(steps, mine, lambda f: _lookup(ns, f, setup_errors), test["sizes"])
     out = {}
     for o in test["outputs"]:
         try:
-            value = resolve(o["ref"], results)
+            value = resolve_output(steps, results, decode(o["ref"]))
         except (IndexError, KeyError, TypeError) as e:
             raise TypeError(f"could not find {o['name']} in what your function returned "
                             f"({_type(e).__name__}: {e}); check the number and order of "

@@ -8,7 +8,6 @@ wrong index).
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import numpy as np
@@ -81,75 +80,34 @@ def match(question, case, inputs: dict, got: dict, expected: dict) -> tuple[floa
     return (1.0 if ok_all else 0.0), lines
 
 
-CHARLM_PARAMS = {"W_embed": ("V", "D"), "Wx": ("D", "H"), "Wh": ("H", "H"), "b": ("H",),
-                 "W_out": ("H", "V"), "b_out": ("V",)}
+def check_params(got: dict, shapes: dict, dims: dict | None = None, *,
+                 dtype=np.float64) -> tuple[dict | None, str]:
+    """Trained parameters a submission returned: present, ``dtype``, the named shapes, finite.
 
-
-def charlm_loss(params: dict, ids: np.ndarray) -> float:
-    """Per-character cross-entropy of a char RNN on ``ids``, with the coursekit references.
-
-    Shapes: params as :data:`CHARLM_PARAMS`, ids (L,) ints -> loss in nats per character.
-    Formula: embed, run the tanh RNN from h_0 = 0, o_t = W_out^T h_t + b_out,
-    loss = -(1/(L-1)) sum_t log softmax(o_t)[ids_{t+1}].
+    ``shapes``: name -> tuple of size symbols (``{"Wx": ("D", "H"), "b": ("H",)}``);
+    symbols in ``dims`` are fixed, the others are read from the first array that has
+    them and must agree after that. Returns ``({name: array}, "")`` or ``(None, problem)``,
+    the problem in words a student can act on. For the checks of training questions.
     """
-    from coursekit import layers, rnn
-    x, y = ids[None, :-1], ids[None, 1:]  # (1, L-1)
-    emb, _ = layers.embedding_forward(x, params["W_embed"])  # (1, L-1, D)
-    h0 = np.zeros((1, params["Wh"].shape[0]), params["Wh"].dtype)
-    h, _ = rnn.rnn_forward(emb, h0, params["Wx"], params["Wh"], params["b"])  # (1, L-1, H)
-    scores, _ = layers.temporal_affine_forward(h, params["W_out"], params["b_out"])
-    loss, _ = layers.temporal_softmax_loss(scores, y)
-    return float(loss) / x.shape[1]
-
-
-def charlm_loss_drops(question, case, inputs: dict, got: dict, expected) -> tuple[float, list[str]]:
-    """A trained char model must predict its training text well.
-
-    The grader recomputes the loss from the returned weights with its own
-    reference functions and compares it with ln V (the loss of a uniform guess).
-    Full points when the loss is below ``options["ratio"] * ln V``.
-    """
-    V = int(case.sizes["V"])
-    dims: dict = {"V": V}
-    lines = []
-    for name, shape in CHARLM_PARAMS.items():
+    dims = dict(dims or {})
+    for name, shape in shapes.items():
         a = got.get(name)
-        if a is None or not isinstance(a, np.ndarray):
-            return 0.0, [f"{name}: the trained parameters must include {name} as a numpy array"]
-        if a.dtype != np.float64:
-            return 0.0, [f"{name}: expected dtype float64, got {a.dtype}"]
+        if not isinstance(a, np.ndarray):
+            return None, f"{name}: the trained parameters must include {name} as a numpy array"
+        if a.dtype != np.dtype(dtype):
+            return None, f"{name}: expected dtype {np.dtype(dtype)}, got {a.dtype}"
         if a.ndim != len(shape):
-            return 0.0, [f"{name}: expected shape {shape}, got shape {a.shape}"]
+            return None, f"{name}: expected shape {shape}, got shape {a.shape}"
         for sym, n in zip(shape, a.shape):
             if dims.setdefault(sym, n) != n:
-                return 0.0, [f"{name}: expected shape {shape} with {sym}={dims[sym]}, "
-                             f"got shape {a.shape}"]
+                return None, (f"{name}: expected shape {shape} with {sym}={dims[sym]}, "
+                              f"got shape {a.shape}")
         if not np.isfinite(a).all():
-            return 0.0, [f"{name}: contains NaN or inf"]
-    loss = charlm_loss({k: got[k] for k in CHARLM_PARAMS}, inputs[question.options["data"]])
-    target = question.options["ratio"] * math.log(V)
-    lines.append(f"loss of your trained model on the training text, recomputed by the grader: "
-                 f"{loss:.4f} nats/char (uniform guessing: ln {V} = {math.log(V):.4f}; "
-                 f"needed below {target:.4f})")
-    return (1.0 if loss < target else 0.0), lines
+            return None, f"{name}: contains NaN or inf"
+    return {k: got[k] for k in shapes}, ""
 
 
-#: check name -> function(question, case, inputs, got, expected) -> (fraction, feedback lines)
-CHECKS: dict[str, Callable] = {"match": match, "charlm_loss_drops": charlm_loss_drops}
-
-
-def resolve_check(name: str) -> Callable:
-    """The check function a question names.
-
-    ``name`` is a key of :data:`CHECKS`, or ``"module:function"`` for a check
-    that an assignment adds in its own module inside ``coursekit.grading``
-    (importable both by the grader and in the student's kernel for ``check()``).
-    """
-    if name in CHECKS:
-        return CHECKS[name]
-    module, sep, func = name.partition(":")
-    if not sep or not module.startswith("coursekit.grading."):
-        raise ValueError(f"unknown check {name!r}: use one of {sorted(CHECKS)} or "
-                         f"'coursekit.grading.<module>:<function>'")
-    import importlib
-    return getattr(importlib.import_module(module), func)
+#: check name -> function(question, case, inputs, got, expected) -> (fraction, feedback lines).
+#: Checks of one assignment live in its folder (``checks.py``) and are named
+#: ``"checks:function"``; see :func:`coursekit.grading.loader.resolve_check`.
+CHECKS: dict[str, Callable] = {"match": match}

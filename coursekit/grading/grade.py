@@ -17,14 +17,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib
-import importlib.util
 import json
 import os
 import sys
-import tempfile
 import time
-import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from coursekit.grading import sandbox
-from coursekit.grading.compare import resolve_check
-from coursekit.grading.spec import Assignment, draw_inputs, run_steps, step_kwargs
+from coursekit.grading.loader import (GraderError, load_assignment, reference_functions,  # noqa: F401
+                                      resolve_check)
+from coursekit.grading.spec import Assignment, draw_inputs, encode, run_steps, steps_to_plain
 
 SECRET_ENV = "COURSEKIT_GRADER_SECRET"
 #: Used when no secret is configured. Fine for local practice runs; for real
@@ -41,10 +38,6 @@ SECRET_ENV = "COURSEKIT_GRADER_SECRET"
 #: read this source can compute the hidden inputs.
 DEFAULT_SECRET = "coursekit-local-default-secret"
 MAX_NOTEBOOK_BYTES = 64 << 20
-
-
-class GraderError(Exception):
-    """The grader itself cannot run (bad arguments, missing assignment)."""
 
 
 @dataclass
@@ -71,32 +64,6 @@ class SubmissionResult:
 
 
 # ------------------------------------------------------------ assignment
-def load_assignment(path: str | os.PathLike) -> tuple[Assignment, Path]:
-    """Load ``ASSIGNMENT`` from ``path/tests.py``; ``path`` may be the autograder zip."""
-    path = Path(path)
-    if path.suffix == ".zip" and path.is_file():
-        tmp = Path(tempfile.mkdtemp(prefix="coursekit-bundle-"))
-        with zipfile.ZipFile(path) as z:
-            z.extractall(tmp)
-        path = tmp
-    tests = path / "tests.py"
-    if not tests.is_file():
-        raise GraderError(f"{path} is not an assignment: it has no tests.py "
-                          f"(pass the folder assignments/<name> or its autograder zip)")
-    key = hashlib.sha256(str(tests.resolve()).encode()).hexdigest()[:12]
-    spec = importlib.util.spec_from_file_location(f"coursekit_assignment_{key}", tests)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    if not isinstance(getattr(mod, "ASSIGNMENT", None), Assignment):
-        raise GraderError(f"{tests} must define ASSIGNMENT = Assignment(...)")
-    for q in mod.ASSIGNMENT.questions:  # a typo in a check name fails here, not per test
-        try:
-            resolve_check(q.check)
-        except (ValueError, ImportError, AttributeError) as e:
-            raise GraderError(f"{tests}: question {q.id} names check {q.check!r}: {e}") from e
-    return mod.ASSIGNMENT, path
-
-
 def resolve_secret(secret_file: str | None = None, assignment_dir: Path | None = None) -> tuple[str, str]:
     """(secret, where it came from): env var, --secret-file, the bundle's secret.txt, or default."""
     if os.environ.get(SECRET_ENV):
@@ -107,14 +74,6 @@ def resolve_secret(secret_file: str | None = None, assignment_dir: Path | None =
     if secret_file:
         raise GraderError(f"secret file {secret_file} does not exist")
     return DEFAULT_SECRET, "the documented default (set COURSEKIT_GRADER_SECRET for real grading)"
-
-
-def reference_functions(assignment: Assignment) -> dict:
-    out = {}
-    for name, dotted in assignment.references.items():
-        mod, _, attr = dotted.rpartition(".")
-        out[name] = getattr(importlib.import_module(mod), attr)
-    return out
 
 
 # ------------------------------------------------------------ submission
@@ -169,9 +128,8 @@ def grade_submission(path: str | os.PathLike, assignment: Assignment, *, secret:
                 exp = {k: np.asarray(v) for k, v in exp.items()}
             k = len(plan)
             inputs.update({f"t{k}__{n}": a for n, a in drawn.items()})
-            plan.append({"steps": [{"func": s.func, "args": list(s.args),
-                                    "kwargs": step_kwargs(s, case.sizes)} for s in q.steps],
-                         "outputs": [{"name": o.name, "ref": o.ref} for o in q.outputs]})
+            plan.append({"steps": steps_to_plain(q.steps), "sizes": dict(case.sizes),
+                         "outputs": [{"name": o.name, "ref": encode(o.ref)} for o in q.outputs]})
             timeouts.append(test_timeout or q.timeout)
             keys.append((q, case, drawn, exp))
     if cells is None:
@@ -197,7 +155,8 @@ def grade_submission(path: str | os.PathLike, assignment: Assignment, *, secret:
                              "reference scores 0")
         else:
             try:
-                frac, lines = resolve_check(q.check)(q, case, drawn, outcome.arrays, exp)
+                frac, lines = resolve_check(q.check, assignment.folder)(q, case, drawn, outcome.arrays,
+                                                                        exp)
             except Exception as e:  # noqa: BLE001 - a check must never crash grading
                 frac, lines = 0.0, [f"could not check the result ({type(e).__name__}: {e})"]
         score = round(frac * case.points, 6)

@@ -32,8 +32,6 @@ Chapter 9: Sequence to sequence; chapter 10: Attention.
 """
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -43,6 +41,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from coursekit._validate import (Dims, check_array, check_bool_or_01, check_int_array,
                                  check_positive_int, check_same_dtype)
 from coursekit.nn.attention import Attention
+from coursekit.train.checkpoint import load_checkpoint as _load
+from coursekit.train.checkpoint import save_checkpoint as _save
 
 __all__ = ["CONTEXTS", "Seq2Seq", "masked_sequence_loss", "time_then_batch_loss",
            "sequence_cross_entropy", "context_decoder_step", "PAD"]
@@ -298,23 +298,15 @@ class Seq2Seq(nn.Module):
 
 
 # ----------------------------------------------------------------- checkpoints
-# The format of coursekit.train.checkpoint ("coursekit-checkpoint-v1"); the vocabularies
-# travel in "extra". (Until the shared module is merged, written here in the same format.)
 def save_checkpoint(path, model: Seq2Seq, src_itos, tgt_itos, *, metrics: dict | None = None):
-    """Save class, config, float16 weights, both vocabularies (id order) and metrics."""
-    torch.save({"format": "coursekit-checkpoint-v1", "model": "coursekit.nn.seq2seq.Seq2Seq",
-                "config": dict(model.config),
-                "state_dict": {k: v.detach().cpu().half() for k, v in model.state_dict().items()},
-                "extra": {"src_itos": list(src_itos), "tgt_itos": list(tgt_itos)},
-                "metrics": json.loads(json.dumps(metrics or {}))}, path)
+    """:func:`coursekit.train.checkpoint.save_checkpoint` with both vocabularies in ``extra``."""
+    return _save(path, model, extra={"src_itos": list(src_itos), "tgt_itos": list(tgt_itos)},
+                metrics=metrics)
 
 
 def load_checkpoint(path, *, device="cpu", dtype=torch.float32):
-    """-> (model in eval mode, src_itos, tgt_itos, metrics); weights_only loading."""
-    ck = torch.load(path, map_location="cpu", weights_only=True)
-    if ck.get("format") != "coursekit-checkpoint-v1" or not ck["model"].endswith("Seq2Seq"):
-        raise ValueError(f"{path} is not a coursekit Seq2Seq checkpoint")
-    model = Seq2Seq(**ck["config"])
-    model.load_state_dict({k: v.to(dtype) for k, v in ck["state_dict"].items()})
-    extra = ck["extra"]
-    return model.to(device=device, dtype=dtype).eval(), extra["src_itos"], extra["tgt_itos"], ck["metrics"]
+    """-> (model in eval mode, src_itos, tgt_itos, metrics), via coursekit.train.checkpoint."""
+    model, info = _load(path, device=device, dtype=dtype)
+    if not isinstance(model, Seq2Seq):
+        raise ValueError(f"{path} holds a {type(model).__name__}, not a Seq2Seq")
+    return model, info["extra"]["src_itos"], info["extra"]["tgt_itos"], info["metrics"]

