@@ -4,6 +4,8 @@ Usage (heavy: run under the shared lock)::
 
     flock /work/locks/cpu .venv/bin/python benchmarks/train_g2p.py            # 20 minutes
     .venv/bin/python benchmarks/train_g2p.py --minutes 0.5 --no-save          # smoke test
+    flock /work/locks/cpu .venv/bin/python benchmarks/train_g2p.py --evaluate-only
+        # re-measure the shipped checkpoint (test PER/WER, decoding time) with the current code
 
 Training: every pronunciation of every training word is one pair (117,678 pairs); a
 bidirectional GRU encoder, a GRU decoder with general (Luong) attention; Adam with a cosine
@@ -30,7 +32,7 @@ import torch
 from coursekit.data import cmudict
 from coursekit.data.pairs import PairBatches, TokenVocab
 from coursekit.metrics import closest_reference_errors
-from coursekit.nn.seq2seq import Seq2Seq, save_checkpoint, masked_sequence_loss
+from coursekit.nn.seq2seq import Seq2Seq, load_checkpoint, masked_sequence_loss, save_checkpoint
 from coursekit.train.loop import cosine_schedule, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +69,34 @@ def time_decoding(model, entries, src_vocab, repeats=3):
     return times
 
 
+def measure(model, src_vocab, tgt_vocab):
+    """Test PER/WER (greedy and beam 5) and the decoding time of 1000 words."""
+    test = cmudict.load_g2p("test")
+    results = {}
+    for name, kw in (("greedy", {}), ("beam5", {"beam_size": 5, "alpha": 0.6})):
+        t1 = time.perf_counter()
+        results[name], _ = evaluate(model, test, src_vocab, tgt_vocab, **kw)
+        results[name]["seconds"] = time.perf_counter() - t1
+        print(name, results[name], flush=True)
+    timing = time_decoding(model, test[:1000], src_vocab)
+    timing["ratio_beam5_over_greedy"] = timing["beam5"] / timing["greedy"]
+    print("decoding 1000 words:", timing, flush=True)
+    return results, timing
+
+
+def reevaluate(args):
+    model, src_itos, tgt_itos, metrics = load_checkpoint(CHECKPOINT)
+    src_vocab, tgt_vocab = TokenVocab.from_itos(src_itos), TokenVocab.from_itos(tgt_itos)
+    results, timing = measure(model, src_vocab, tgt_vocab)
+    metrics.update(test=results, decode_time_1000_words=timing,
+                   evaluated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   evaluated_threads=args.threads)
+    print(json.dumps(metrics, indent=1))
+    if not args.no_save:
+        RESULTS.write_text(json.dumps(metrics, indent=1) + "\n")
+        save_checkpoint(CHECKPOINT, model, src_itos, tgt_itos, metrics=metrics)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=20.0)
@@ -78,9 +108,13 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--evaluate-only", action="store_true",
+                    help="load the shipped checkpoint and measure it again; no training")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    if args.evaluate_only:
+        return reevaluate(args)
     src_vocab, tgt_vocab = vocabularies()
     pairs = [(src_vocab.encode(w), tgt_vocab.encode(p))
              for w, p in cmudict.training_pairs(cmudict.load_g2p("train"))]
@@ -100,17 +134,7 @@ def main(argv=None):
                  time_limit=args.minutes * 60, seed=args.seed, progress=False,
                  log=lambda d: print(d, flush=True), log_every=200)
     train_seconds = time.perf_counter() - t0
-    model.eval()
-    test = cmudict.load_g2p("test")
-    results = {}
-    for name, kw in (("greedy", {}), ("beam5", {"beam_size": 5, "alpha": 0.6})):
-        t1 = time.perf_counter()
-        results[name], _ = evaluate(model, test, src_vocab, tgt_vocab, **kw)
-        results[name]["seconds"] = time.perf_counter() - t1
-        print(name, results[name], flush=True)
-    timing = time_decoding(model, test[:1000], src_vocab)
-    timing["ratio_beam5_over_greedy"] = timing["beam5"] / timing["greedy"]
-    print("decoding 1000 words:", timing, flush=True)
+    results, timing = measure(model.eval(), src_vocab, tgt_vocab)
     record = {
         "benchmark": "g2p", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "processor": platform.processor(),

@@ -28,7 +28,7 @@ import torch
 from coursekit.data import de_en
 from coursekit.data.pairs import PairBatches, TokenVocab
 from coursekit.metrics import corpus_bleu
-from coursekit.nn.seq2seq import Seq2Seq, save_checkpoint, masked_sequence_loss
+from coursekit.nn.seq2seq import Seq2Seq, masked_sequence_loss, save_checkpoint
 from coursekit.train.loop import cosine_schedule, train
 
 ROOT = Path(__file__).resolve().parents[1]
