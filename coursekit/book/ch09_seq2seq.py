@@ -73,7 +73,8 @@ def trap_step(token, prefix):
 
 def draw_trap(greedy, best):
     """The tree of :data:`TRAP` with the greedy path and the best sequence marked."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.98, bottom=0.02)
     pos = {(): (0, 0), (2,): (1, 0.9), (3,): (1, -0.9)}
     for first, y0 in ((2, 0.9), (3, -0.9)):
         for k, tok in enumerate((1, 2, 3)):
