@@ -5,10 +5,28 @@
 - Classification: :func:`accuracy`.
 - Sequences (chapters 9-12): :func:`edit_distance` (Levenshtein) and
   :func:`error_rate` (token, phoneme, character or word error rate).
+- Translation (chapters 9-11): :func:`corpus_bleu`, :func:`sentence_bleu` (BLEU of
+  Papineni et al. 2002 on token lists, equal to sacrebleu's ``tokenize="none"``), and for
+  G2P :func:`closest_reference_errors` (phoneme and word error rate against the closest
+  of several pronunciations).
+
+BLEU, computed from corpus totals:
+
+    p_n  = sum over sentences of clipped matches of n-grams / sum of hypothesis n-grams
+           (clipped: an n-gram counts at most as often as it occurs in the one reference
+           where it occurs most)
+    BP   = 1 if c > r else exp(1 - r / c)   (c: total hypothesis length, r: sum over
+           sentences of the reference length closest to the hypothesis's, ties to the shorter)
+    BLEU = BP * exp( (1/N) sum_{n=1}^{N} log p_n )
+
+It equals sacrebleu's ``BLEU(tokenize="none")`` on the same space-joined tokens (divided by
+100) and NLTK's ``corpus_bleu``, except that NLTK counts a hypothesis shorter than n as
+having one n-gram (its denominator is ``max(1, count)``); we follow sacrebleu and count none.
 """
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -16,7 +34,10 @@ import numpy as np
 from coursekit._validate import check_array
 
 __all__ = ["nats_to_bits", "perplexity", "entropy_bits", "accuracy", "edit_distance",
-           "error_rate"]
+           "error_rate", "closest_reference_errors", "ngram_counts", "bleu_statistics",
+           "bleu_from_statistics", "corpus_bleu", "sentence_bleu"]
+
+SMOOTHING = (None, "floor", "add-k", "exp")
 
 
 def nats_to_bits(loss_nats: float) -> float:
@@ -92,3 +113,136 @@ def error_rate(hypotheses: Sequence[Sequence], references: Sequence[Sequence]) -
     if total == 0:
         raise ValueError("references are all empty: the error rate is undefined")
     return sum(edit_distance(h, r) for h, r in zip(hypotheses, references)) / total
+
+
+def closest_reference_errors(hypotheses, references) -> tuple[int, int, int]:
+    """Edit errors against the closest of several references (e.g. a word's pronunciations).
+
+    Shapes: hypotheses: M token sequences; references: M lists of one or more token sequences.
+    Returns ``(errors, reference tokens, sequences wrong)``: for each hypothesis the reference
+    with the fewest edits (ties: the shorter) gives its errors and its length; a sequence is
+    wrong when it equals none of its references.
+    Formula: PER = errors / reference tokens; WER (word error rate of G2P) = wrong / M.
+    Chapters 9 and 10 (G2P, Bisani and Ney 2008).
+    """
+    hypotheses, references = _check_corpus(hypotheses, references)
+    errors = length = wrong = 0
+    for hyp, refs in zip(hypotheses, references):
+        d, r = min((edit_distance(hyp, ref), len(ref)) for ref in refs)
+        errors, length, wrong = errors + d, length + r, wrong + (d > 0)
+    return errors, length, wrong
+
+
+# ----------------------------------------------------------------------- BLEU
+def ngram_counts(tokens: Sequence, n: int) -> Counter:
+    """The n-grams of ``tokens`` (as tuples) with their counts."""
+    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+
+def _closest_length(hyp_len: int, ref_lens: list[int]) -> int:
+    return min(ref_lens, key=lambda r: (abs(r - hyp_len), r))
+
+
+def _check_corpus(hypotheses, references):
+    if isinstance(hypotheses, (str, bytes)) or isinstance(references, (str, bytes)):
+        raise TypeError("hypotheses and references must be lists of token lists, not strings")
+    hypotheses, references = list(hypotheses), list(references)
+    if len(hypotheses) != len(references):
+        raise ValueError(f"references must hold one list of references per hypothesis: got "
+                         f"{len(hypotheses)} hypotheses and {len(references)} reference lists")
+    for i, (hyp, refs) in enumerate(zip(hypotheses, references)):
+        if isinstance(hyp, str):
+            raise TypeError(f"hypotheses[{i}] is a str; pass a list of tokens (e.g. s.split())")
+        refs = list(refs)
+        if not refs or any(isinstance(r, str) for r in refs):
+            raise TypeError(f"references[{i}] must be a non-empty list of token lists "
+                            f"(one list per reference), got {refs!r:.80}")
+    return hypotheses, [list(r) for r in references]
+
+
+def bleu_statistics(hypotheses, references, max_n: int = 4) -> dict:
+    """The sufficient statistics of corpus BLEU.
+
+    Returns {"matches": [clipped matches for n = 1..max_n], "totals": [hypothesis n-grams],
+    "hyp_len": c, "ref_len": r}.
+    """
+    hypotheses, references = _check_corpus(hypotheses, references)
+    if isinstance(max_n, bool) or not isinstance(max_n, int) or max_n < 1:
+        raise ValueError(f"max_n must be a positive integer, got {max_n!r}")
+    matches, totals, hyp_len, ref_len = [0] * max_n, [0] * max_n, 0, 0
+    for hyp, refs in zip(hypotheses, references):
+        hyp_len += len(hyp)
+        ref_len += _closest_length(len(hyp), [len(r) for r in refs])
+        for n in range(1, max_n + 1):
+            counts = ngram_counts(hyp, n)
+            best = Counter()
+            for ref in refs:
+                best |= ngram_counts(ref, n)  # per n-gram, the largest count in any one reference
+            matches[n - 1] += sum(min(c, best[g]) for g, c in counts.items())  # clipped
+            totals[n - 1] += sum(counts.values())
+    return {"matches": matches, "totals": totals, "hyp_len": hyp_len, "ref_len": ref_len}
+
+
+def bleu_from_statistics(stats: dict, smooth: str | None = None, smooth_value: float | None = None):
+    """BLEU and its parts from :func:`bleu_statistics`.
+
+    Smoothing (Chen and Cherry 2014), for sentence-level use where some p_n is 0:
+    ``None`` (none: BLEU is 0 if any p_n is 0), ``"floor"`` (a zero count becomes
+    ``smooth_value``, default 0.1), ``"add-k"`` (add ``smooth_value``, default 1, to the
+    matches and totals of n >= 2: Lin and Och 2004), ``"exp"`` (the k-th zero precision
+    becomes 1 / (2^k total): NIST's mteval). Same as sacrebleu's ``smooth_method`` and NLTK's
+    ``SmoothingFunction().method1/2/3``.
+    Returns {"bleu", "precisions", "bp", "hyp_len", "ref_len"}.
+    """
+    if smooth not in SMOOTHING:
+        raise ValueError(f"smooth must be one of {SMOOTHING}, got {smooth!r}")
+    c, r = stats["hyp_len"], stats["ref_len"]
+    bp = 1.0 if c > r else (math.exp(1 - r / c) if c > 0 else 0.0)
+    precisions, k = [], 0
+    for n, (m, t) in enumerate(zip(stats["matches"], stats["totals"]), start=1):
+        if smooth == "add-k" and n > 1:
+            add = 1.0 if smooth_value is None else smooth_value
+            m, t = m + add, t + add
+        if t == 0:
+            p = 0.0
+        elif m > 0:
+            p = m / t
+        elif smooth == "floor":
+            p = (0.1 if smooth_value is None else smooth_value) / t
+        elif smooth == "exp":
+            k += 1
+            p = 1.0 / (2 ** k * t)
+        else:
+            p = 0.0
+        precisions.append(p)
+    if not any(stats["matches"]) or min(precisions) == 0.0:
+        bleu = 0.0
+    else:
+        bleu = bp * math.exp(sum(math.log(p) for p in precisions) / len(precisions))
+    return {"bleu": bleu, "precisions": precisions, "bp": bp, "hyp_len": c, "ref_len": r}
+
+
+def corpus_bleu(hypotheses, references, max_n: int = 4, *, smooth: str | None = None,
+                smooth_value: float | None = None) -> float:
+    """Corpus BLEU in [0, 1] of token-list hypotheses against one or more references each.
+
+    Shapes: hypotheses: a list of M token lists; references: a list of M lists, each holding
+    one or more token lists (``[[ref_a], [ref_b1, ref_b2], ...]``).
+    Formula: BLEU = BP exp((1/N) sum_n log p_n) with clipped n-gram precisions p_n summed over
+    the corpus and BP from the closest reference lengths (module docstring); ``smooth`` as
+    in :func:`bleu_from_statistics`.
+    Chapter 9: Sequence to sequence.
+    """
+    return bleu_from_statistics(bleu_statistics(hypotheses, references, max_n),
+                                smooth, smooth_value)["bleu"]
+
+
+def sentence_bleu(hypothesis, references, max_n: int = 4, *, smooth: str | None = "exp",
+                  smooth_value: float | None = None) -> float:
+    """BLEU of one hypothesis (a token list) against its references (a list of token lists).
+
+    Formula: corpus BLEU of a one-sentence corpus, smoothed by default (``"exp"``), since a
+    short sentence often has no matching 4-gram.
+    Chapter 9: Sequence to sequence.
+    """
+    return corpus_bleu([hypothesis], [references], max_n, smooth=smooth, smooth_value=smooth_value)

@@ -1,11 +1,18 @@
-"""A character vocabulary: the sorted unique characters of a text, as integer ids.
+"""Vocabularies: characters, and tokens with special symbols, as integer ids.
 
 Chapter 1 feeds "hello" to an RNN one character at a time; the network sees
 ids (or their one-hot vectors), never characters. ``CharVocab`` is that map.
+``TokenVocab`` (chapters 9-11) maps letters, phonemes or words to ids after the
+special tokens ``<pad>`` (0), ``<bos>`` (1), ``<eos>`` (2) and ``<unk>`` (3).
 """
 from __future__ import annotations
 
+from collections import Counter
+from typing import Iterable, Sequence
+
 import numpy as np
+
+from coursekit._validate import check_positive_int
 
 
 class CharVocab:
@@ -60,3 +67,64 @@ class CharVocab:
             if not 0 <= i < self.size:
                 raise ValueError(f"id {i} at position {pos} is out of range [0, {self.size})")
         return "".join(self.itos[i] for i in arr.tolist())
+
+
+# --------------------------------------------------------------- token vocabularies
+SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
+PAD, BOS, EOS, UNK = range(4)
+
+
+class TokenVocab:
+    """Tokens (characters, phonemes, words) <-> ids; ids 0-3 are ``<pad> <bos> <eos> <unk>``.
+
+    Built from token sequences: tokens seen at least ``min_freq`` times get ids 4, 5, ...
+    in order of decreasing count (ties alphabetical), or in the order of ``tokens`` when
+    given a plain alphabet with ``ordered=True``. Unknown tokens encode as ``<unk>``.
+    Chapter 9: Sequence to sequence.
+    """
+
+    def __init__(self, sequences: Iterable[Sequence[str]], *, min_freq: int = 1,
+                 ordered: bool = False):
+        min_freq = check_positive_int("min_freq", min_freq)
+        if ordered:
+            tokens = list(dict.fromkeys(sequences))  # an alphabet, kept in its order
+        else:
+            counts = Counter(t for seq in sequences for t in seq)
+            tokens = sorted((t for t, c in counts.items() if c >= min_freq),
+                            key=lambda t: (-counts[t], t))
+        clash = set(tokens) & set(SPECIALS)
+        if clash:
+            raise ValueError(f"tokens must not be special tokens, got {sorted(clash)}")
+        self.itos = list(SPECIALS) + tokens
+        self.stoi = {t: i for i, t in enumerate(self.itos)}
+
+    @classmethod
+    def from_itos(cls, itos: Sequence[str]) -> "TokenVocab":
+        """The vocabulary whose id order is ``itos`` (as saved in a checkpoint)."""
+        if tuple(itos[:4]) != SPECIALS:
+            raise ValueError(f"itos must start with {SPECIALS}, got {list(itos[:4])}")
+        return cls(itos[4:], ordered=True)
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def __repr__(self) -> str:
+        return f"TokenVocab(size={len(self)}, first={self.itos[4:12]})"
+
+    def encode(self, tokens: Sequence[str], *, bos: bool = False, eos: bool = False) -> list[int]:
+        """Ids of ``tokens`` (unknown -> ``<unk>``), optionally framed by ``<bos>``/``<eos>``."""
+        if isinstance(tokens, str) and len(tokens) > 1 and tokens not in self.stoi:
+            tokens = list(tokens)  # a word of letters
+        ids = [self.stoi.get(t, UNK) for t in tokens]
+        return [BOS] * bos + ids + [EOS] * eos
+
+    def decode(self, ids: Iterable[int], *, strip: bool = True) -> list[str]:
+        """Tokens of ``ids``; with ``strip``, stop at ``<eos>`` and drop ``<pad>``/``<bos>``."""
+        out = []
+        for i in (int(i) for i in ids):
+            if strip and i == EOS:
+                break
+            if strip and i in (PAD, BOS):
+                continue
+            out.append(self.itos[i])
+        return out

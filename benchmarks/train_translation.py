@@ -1,0 +1,135 @@
+"""German->English on the Ding sentence pairs: no attention against attention, same data and budget.
+
+Usage (heavy: run under the shared lock)::
+
+    flock /work/locks/cpu .venv/bin/python benchmarks/train_translation.py          # 2 x 7 minutes
+    .venv/bin/python benchmarks/train_translation.py --minutes 0.2 --no-save        # smoke test
+
+Two systems with the same bidirectional GRU encoder, embedding and hidden sizes, data, seed
+and time budget: the context fed into every decoder step (Cho et al. 2014, the seeds' form)
+and Luong-style general attention. Each is decoded greedily and with beam search (5 beams,
+alpha = 0.6) on the held-out test pairs: corpus BLEU on our tokens (``de_en.tokenize``,
+several references where a German sentence has several translations; equal to sacrebleu
+with tokenize="none"), overall and by source length.
+Writes ``benchmarks/results/translation.json`` and the attention model's checkpoint
+``coursekit/data/checkpoints/de_en_attention.pt``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from coursekit.data import de_en
+from coursekit.data.pairs import PairBatches, TokenVocab
+from coursekit.metrics import corpus_bleu
+from coursekit.nn.seq2seq import Seq2Seq, save_checkpoint, masked_sequence_loss
+from coursekit.train.loop import cosine_schedule, train
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKPOINT = ROOT / "coursekit" / "data" / "checkpoints" / "de_en_attention.pt"
+RESULTS = ROOT / "benchmarks" / "results" / "translation.json"
+BUCKETS = ((1, 4), (5, 6), (7, 8), (9, 10), (11, 99))  # German tokens
+
+
+def vocabularies(min_freq=3):
+    train_pairs = de_en.load_pairs("train")
+    src = TokenVocab([de_en.tokenize(d) for d, _ in train_pairs], min_freq=min_freq)
+    tgt = TokenVocab([de_en.tokenize(e) for _, e in train_pairs], min_freq=min_freq)
+    return src, tgt
+
+
+def test_set(src_vocab):
+    """Sources (ids), source lengths and tokenised references of the test split."""
+    refs = de_en.references("test")
+    sources = [src_vocab.encode(de_en.tokenize(d)) for d, _ in refs]
+    return sources, [[de_en.tokenize(e) for e in ens] for _, ens in refs]
+
+
+def bleu_report(model, sources, references, tgt_vocab, **kw):
+    hyps = [tgt_vocab.decode(o) for o in model.generate(sources, max_len=30, **kw)]
+    by_length = {}
+    for lo, hi in BUCKETS:
+        idx = [i for i, s in enumerate(sources) if lo <= len(s) <= hi]
+        if idx:
+            by_length[f"{lo}-{hi}"] = {"bleu": corpus_bleu([hyps[i] for i in idx],
+                                                           [references[i] for i in idx]),
+                                       "sentences": len(idx)}
+    return {"bleu": corpus_bleu(hyps, references), "by_source_length": by_length}, hyps
+
+
+def train_one(context, args, pairs, src_vocab, tgt_vocab):
+    torch.manual_seed(args.seed)
+    model = Seq2Seq(len(src_vocab), len(tgt_vocab), embed=args.embed, hidden=args.hidden,
+                    context=context, attention="general", bidirectional=True,
+                    dropout=args.dropout)
+
+    def loss_fn(model, x, y, hidden=None, n_last=None):
+        (src, src_len), (tgt_in, tgt_out) = x, y
+        logits, _ = model(src, src_len, tgt_in)
+        return masked_sequence_loss(logits, tgt_out), None
+
+    t0 = time.perf_counter()
+    hist = train(model, PairBatches(pairs, args.batch, seed=args.seed), steps=10**9, lr=args.lr,
+                 clip=1.0, loss_fn=loss_fn, schedule=cosine_schedule(warmup=0.03, final=0.05),
+                 time_limit=args.minutes * 60, seed=args.seed, progress=False,
+                 log=lambda d: print(context, d, flush=True), log_every=200)
+    return model.eval(), hist, time.perf_counter() - t0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=7.0, help="training budget of each system")
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--embed", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--min-freq", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-save", action="store_true")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    src_vocab, tgt_vocab = vocabularies(args.min_freq)
+    pairs = [(src_vocab.encode(de_en.tokenize(d)), tgt_vocab.encode(de_en.tokenize(e)))
+             for d, e in de_en.load_pairs("train")]
+    sources, references = test_set(src_vocab)
+    systems, examples = {}, {}
+    for context in ("every_step", "attention"):
+        model, hist, seconds = train_one(context, args, pairs, src_vocab, tgt_vocab)
+        systems[context] = {"train_seconds": seconds, "steps": len(hist["step"]),
+                            "epochs": len(hist["step"]) / -(-len(pairs) // args.batch),
+                            "final_train_loss": sum(hist["loss"][-50:]) / min(50, len(hist["loss"])),
+                            "parameters": sum(p.numel() for p in model.parameters())}
+        for name, kw in (("greedy", {}), ("beam5", {"beam_size": 5, "alpha": 0.6})):
+            systems[context][name], hyps = bleu_report(model, sources, references, tgt_vocab, **kw)
+            examples.setdefault(context + "_" + name, [" ".join(h) for h in hyps[:20]])
+            print(context, name, round(systems[context][name]["bleu"], 4), flush=True)
+        if context == "attention":
+            attention_model = model
+    gain = {k: systems["attention"][k]["bleu"] - systems["every_step"][k]["bleu"]
+            for k in ("greedy", "beam5")}
+    record = {
+        "benchmark": "translation", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                    "torch": torch.__version__, "threads": args.threads},
+        "settings": vars(args), "train_pairs": len(pairs), "test_sentences": len(sources),
+        "vocab": {"src": len(src_vocab), "tgt": len(tgt_vocab)}, "systems": systems,
+        "attention_gain_bleu": gain, "examples": examples,
+    }
+    print(json.dumps({k: v for k, v in record.items() if k != "examples"}, indent=1))
+    if not args.no_save:
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(record, indent=1) + "\n")
+        save_checkpoint(CHECKPOINT, attention_model, src_vocab.itos, tgt_vocab.itos,
+                        metrics={k: v for k, v in record.items() if k != "examples"})
+
+
+if __name__ == "__main__":
+    main()
