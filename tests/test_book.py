@@ -285,3 +285,12 @@ def test_offline_assets_match_checksums():
     assert present == set(recorded), present ^ set(recorded)
     for name, digest in recorded.items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_package_map_page_lists_every_module(html):
+    """The appendix is generated at build time from the docstrings: every module is on it."""
+    from coursekit.cli import package_map
+    text = (html / "book" / "package_map.html").read_text(encoding="utf-8")
+    missing = [r["module"] for r in package_map()
+               if not re.search(r">\s*" + re.escape(r["module"]) + r"\s*<", text)]
+    assert not missing, missing

@@ -309,7 +309,7 @@ def test_bad_arrays_raise_value_error_naming_argument(arg, mutation):
 
 
 # -------------------------------------------------------------------- CUDA
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.cuda
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_module_on_cuda_matches_cpu(reset_after):
     torch.manual_seed(5)

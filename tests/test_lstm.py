@@ -381,7 +381,7 @@ def test_bad_arrays_raise_value_error_naming_argument(arg, mutation):
 
 
 # -------------------------------------------------------------------- CUDA
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.cuda
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_module_on_cuda_matches_cpu(variant):
     torch.manual_seed(4)

@@ -211,7 +211,7 @@ def test_module_on_cpu_device():
     _check_module_on("cpu")
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.cuda
 def test_module_on_cuda_device():
     _check_module_on("cuda")
 
