@@ -1,0 +1,93 @@
+"""Assignment 6 (encoders, decoders and attention): source full marks, release zero, and the
+wrong submissions the issue names lose the points they should."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+
+from grading_support import grade_with, limits, load, locate
+
+A6, SOURCE, RELEASE = locate("a6_seq2seq")
+LIMITS = limits(wall=90)
+FULL = {"q1": 20, "q2": 10, "q3": 20, "q4": 25, "q5": 25}
+
+
+@pytest.fixture(scope="module")
+def a6():
+    return load(A6)
+
+
+def scores(result) -> dict:
+    return {q: s for q, (s, _) in result.questions.items()}
+
+
+def test_points_and_hidden_cases(a6):
+    assignment, _ = a6
+    assert {q.id: q.points for q in assignment.questions} == FULL and assignment.points == 100
+    for q in assignment.questions:
+        assert any(not c.public for c in q.cases), q.id
+
+
+def test_source_scores_full_marks_and_release_zero(a6):
+    before = SOURCE.read_bytes(), RELEASE.read_bytes()
+    src = grade_with(SOURCE, a6, LIMITS)
+    assert scores(src) == FULL, [(t.name, t.output) for t in src.tests if t.score < t.max_score]
+    rel = grade_with(RELEASE, a6, LIMITS)
+    assert rel.score == 0 and all("NotImplementedError" in t.output for t in rel.tests)
+    assert (SOURCE.read_bytes(), RELEASE.read_bytes()) == before
+
+
+#: each wrong submission is the solved notebook with one mistake; the questions it must lose
+#: ("all" = every point of the question, "some" = at least one case)
+WRONG = {
+    "padding_counted_in_loss": ([("    count = m.sum()\n    shifted", "    count = m.size\n    shifted")],
+                                {"q1": "all"}),
+    "softmax_over_wrong_axis": ([("    alpha = np.exp(e - e.max(axis=1, keepdims=True))\n"
+                                  "    alpha = (alpha / alpha.sum(axis=1, keepdims=True))",
+                                  "    alpha = np.exp(e - e.max(axis=0, keepdims=True))\n"
+                                  "    alpha = (alpha / alpha.sum(axis=0, keepdims=True))")],
+                                {"q2": "all", "q3": "all"}),
+    "no_length_normalisation": ([("lp / len(t) ** alpha) for t, lp in finished)",
+                                  "lp) for t, lp in finished)")], {"q4": "some"}),
+    "bleu_without_clipping": ([("sum(min(k, best[g]) for g, k in hc.items())",
+                                "sum(k for g, k in hc.items() if best[g] > 0)")], {"q5": "some"}),
+    "calls_reference": (None, {"q4": "all"}),
+}
+CALLS_REFERENCE = ("import coursekit.decode\n\n\ndef beam_search_markov(scores, beam_size, max_len, "
+                   "alpha):\n    lp = scores - np.log(np.exp(scores).sum(1, keepdims=True))\n"
+                   "    t, s = coursekit.decode.beam_search(lambda a, st: (lp[a], st), None, 0, 1,"
+                   " beam_size, max_len, alpha)\n"
+                   "    out = np.full(max_len, -1)\n    out[:len(t)] = t\n    return out, s\n")
+
+
+def wrong_submission(name: str, folder: Path) -> Path:
+    nb = nbformat.read(SOURCE, as_version=4)
+    edits, _ = WRONG[name]
+    if edits is None:
+        nb.cells.append(new_code_cell(CALLS_REFERENCE))
+    for old, new in edits or ():
+        hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
+        assert len(hits) == 1, f"{name}: the source notebook no longer contains {old!r}"
+        hits[0].source = hits[0].source.replace(old, new)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_wrong_submissions_lose_points(name, a6, tmp_path):
+    result = grade_with(wrong_submission(name, tmp_path), a6, LIMITS)
+    got, lose = scores(result), WRONG[name][1]
+    for q, full in FULL.items():
+        if q not in lose:
+            assert got[q] == full, (q, got)
+        elif lose[q] == "all":
+            assert got[q] == 0, (q, got)
+        else:
+            assert 0 <= got[q] < full, (q, got)
+    if name == "calls_reference":
+        out = " ".join(t.output for t in result.tests if t.question == "q4")
+        assert "ReferenceCallError" in out
