@@ -12,7 +12,7 @@ from grading_support import grade_with, limits, load, locate
 
 A6, SOURCE, RELEASE = locate("a6_seq2seq")
 LIMITS = limits(wall=90)
-FULL = {"q1": 20, "q2": 10, "q3": 20, "q4": 25, "q5": 25}
+FULL = {"q1": 15, "q2": 10, "q3": 15, "q4": 20, "q5": 20, "q6": 20}
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,8 @@ def test_source_scores_full_marks_and_release_zero(a6):
     before = SOURCE.read_bytes(), RELEASE.read_bytes()
     src = grade_with(SOURCE, a6, LIMITS)
     assert scores(src) == FULL, [(t.name, t.output) for t in src.tests if t.score < t.max_score]
+    assert all("decoded greedily by the grader" in t.output for t in src.tests
+               if t.question == "q6")
     rel = grade_with(RELEASE, a6, LIMITS)
     assert rel.score == 0 and all("NotImplementedError" in t.output for t in rel.tests)
     assert (SOURCE.read_bytes(), RELEASE.read_bytes()) == before
@@ -55,6 +57,8 @@ WRONG = {
     "bleu_without_clipping": ([("sum(min(k, best[g]) for g, k in hc.items())",
                                 "sum(k for g, k in hc.items() if best[g] > 0)")], {"q5": "some"}),
     "calls_reference": (None, {"q4": "all"}),
+    # the training question judges the model on fresh inputs: an untrained one gets nothing
+    "untrained_reverser": ([("    for _ in range(250):", "    for _ in range(0):")], {"q6": "all"}),
 }
 CALLS_REFERENCE = ("import coursekit.decode\n\n\ndef beam_search_markov(scores, beam_size, max_len, "
                    "alpha):\n    lp = scores - np.log(np.exp(scores).sum(1, keepdims=True))\n"
@@ -88,6 +92,9 @@ def test_wrong_submissions_lose_points(name, a6, tmp_path):
             assert got[q] == 0, (q, got)
         else:
             assert 0 <= got[q] < full, (q, got)
+    if name == "untrained_reverser":
+        assert all("decoded greedily by the grader" in t.output
+                   for t in result.tests if t.question == "q6")
     if name == "calls_reference":
         out = " ".join(t.output for t in result.tests if t.question == "q4")
         assert "ReferenceCallError" in out
