@@ -28,7 +28,8 @@ from coursekit.data.text import CharVocab
 from coursekit.models.deep import DeepTagger, count_parameters
 
 __all__ = ["gradient_map", "boundary_data", "restore_spaces", "train_model", "matched_hidden", "tagger_parameters",
-           "sample_text", "EXPERIMENTS", "RESULTS_PATH", "load_results", "plot_gradient_map"]
+           "sample_text", "EXPERIMENTS", "RESULTS_PATH", "load_results", "plot_gradient_map",
+           "depth_profile_figure", "build_depth_explorer", "load_model", "CHECKPOINTS"]
 
 RESULTS_PATH = RESULTS_DIR / "ch06_deep.json"
 
@@ -296,3 +297,56 @@ def load_model(name, directory=None):
 def bits(nats: float) -> float:
     """nats -> bits."""
     return nats / math.log(2)
+
+
+# ------------------------------------------------------------------ the explorer
+def depth_profile_figure(num_layers=12, T=20, input_gain=1.0, cell="rnn", seed=0):
+    """Two panels, plain stack against residual: ||dL/dh^(l)_T|| over the layers l, and
+    ||dL/dh^(L)_t|| over the steps t of the top layer (both from :func:`gradient_map`)."""
+    import matplotlib.pyplot as plt
+    fig, (ax_l, ax_t) = plt.subplots(1, 2, figsize=(9.5, 3.2), layout="constrained")
+    for residual, style in ((False, "-o"), (True, "-s")):
+        m = gradient_map(num_layers, T, residual=residual, cell=cell, input_gain=input_gain,
+                         seed=seed)
+        label = "residual" if residual else "plain"
+        ax_l.semilogy(np.arange(1, num_layers + 1), m[:, -1], style, ms=3, label=label)
+        ax_t.semilogy(np.arange(1, T + 1), m[-1], style, ms=3, label=label)
+    ax_l.set(xlabel="layer l (1 = bottom)", ylabel=r"$\|\partial L/\partial h^{(l)}_T\|$",
+             title=f"across depth, last step ({cell}, gain {input_gain:g})")
+    ax_t.set(xlabel="time step t", ylabel=r"$\|\partial L/\partial h^{(L)}_t\|$",
+             title="across time, top layer")
+    ax_l.legend()
+    return fig
+
+
+def build_depth_explorer():
+    """The interactive explorer (an ``ipywidgets.VBox``; nothing is displayed): layers,
+    input gain, cell and seed redraw :func:`depth_profile_figure`."""
+    import ipywidgets as W
+    from IPython.display import display
+
+    from coursekit.book.widgets import figure_png
+    style, layout = {"description_width": "100px"}, W.Layout(width="330px")
+    controls = {
+        "num_layers": W.IntSlider(value=12, min=2, max=24, description="layers L", style=style,
+                                  layout=layout, continuous_update=False),
+        "input_gain": W.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.25,
+                                       description="gain of W_xh", style=style, layout=layout,
+                                       continuous_update=False),
+        "cell": W.Dropdown(options=["rnn", "gru", "lstm"], value="rnn", description="cell",
+                           style=style, layout=layout),
+        "seed": W.IntSlider(value=0, min=0, max=9, description="seed", style=style,
+                            layout=layout, continuous_update=False),
+    }
+
+    def redraw(num_layers, input_gain, cell, seed):
+        import matplotlib.pyplot as plt
+        fig = depth_profile_figure(num_layers, 20, input_gain, cell, seed)
+        display(figure_png(fig))
+        plt.close(fig)
+
+    output = W.interactive_output(redraw, controls)
+    box = W.VBox([W.HBox([W.VBox([controls["num_layers"], controls["input_gain"]]),
+                          W.VBox([controls["cell"], controls["seed"]])]), output])
+    box.controls, box.output = controls, output
+    return box
