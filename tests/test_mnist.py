@@ -77,3 +77,13 @@ def test_bad_input():
         mnist.digit_strings("train", 2, min_len=5, max_len=4)
     with pytest.raises(ValueError, match="height"):
         mnist.digit_strings("train", 2, height=20)
+
+
+def test_render_draws_the_given_digits():
+    s = mnist.render("2026", seed=1)
+    images, labels = mnist.load_digits("test")
+    assert s.texts == ["2026"] and s.images.shape == (1, mnist.HEIGHT, mnist.WIDTH)
+    assert labels[s.sources[0, :4]].tolist() == [2, 0, 2, 6]
+    assert np.array_equal(s.images, mnist.render("2026", seed=1).images)
+    with pytest.raises(ValueError, match="text"):
+        mnist.render("20a6")

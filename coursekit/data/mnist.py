@@ -23,7 +23,7 @@ import numpy as np
 
 from coursekit.data import FILES_DIR
 
-__all__ = ["load_digits", "digit_strings", "DigitStrings", "HEIGHT", "WIDTH", "STEP",
+__all__ = ["load_digits", "digit_strings", "render", "DigitStrings", "HEIGHT", "WIDTH", "STEP",
            "SPLITS"]
 
 FILE = FILES_DIR / "mnist_digits.npz"
@@ -66,6 +66,42 @@ class DigitStrings:
         return np.where(self.targets >= 0, self.targets + offset, 0)
 
 
+def _paste(canvas, images, idx, rng, lo, hi):
+    """Paste the digits ``images[idx]`` left to right on ``canvas`` (height, width)."""
+    height, width = canvas.shape
+    k = len(idx)
+    steps = rng.integers(lo, hi + 1, size=k - 1)
+    x = int(rng.integers(0, width - (28 + int(steps.sum())) + 1))
+    ys = rng.integers(0, height - 28 + 1, size=k)
+    for j in range(k):
+        region = canvas[ys[j]:ys[j] + 28, x:x + 28]
+        np.maximum(region, images[idx[j]].astype(np.float32) / 255.0, out=region)
+        if j < k - 1:
+            x += int(steps[j])
+
+
+def render(text: str, split: str = "test", seed: int = 0, *, height: int = HEIGHT,
+           width: int = WIDTH, step=STEP) -> DigitStrings:
+    """One image of the digits ``text`` (e.g. ``"2026"``), each drawn from ``split``'s digits
+    of that class, spaced and jittered as in :func:`digit_strings`. Chapter 12's explorer."""
+    if not isinstance(text, str) or not text.isdigit() or not 1 <= len(text) <= 8:
+        raise ValueError(f"text must be 1 to 8 digits, got {text!r}")
+    lo, hi = step
+    if width < 28 + (len(text) - 1) * hi:
+        raise ValueError(f"width {width} is too small for {len(text)} digits")
+    images, labels = load_digits(split)
+    rng = np.random.default_rng([seed, _SPLIT_CODE[split], 0, len(text)])
+    digits = np.array([int(ch) for ch in text])
+    idx = np.array([rng.choice(np.flatnonzero(labels == d)) for d in digits])
+    out = np.zeros((1, height, width), dtype=np.float32)
+    _paste(out[0], images, idx, rng, lo, hi)
+    targets = np.full((1, 8), -1, dtype=np.int64)
+    targets[0, :len(text)] = digits
+    sources = np.full((1, 8), -1, dtype=np.int64)
+    sources[0, :len(text)] = idx
+    return DigitStrings(out, targets, np.array([len(text)]), [text], sources)
+
+
 def digit_strings(split: str, n: int, seed: int = 0, *, min_len: int = 3, max_len: int = 8,
                   height: int = HEIGHT, width: int = WIDTH, step=STEP) -> DigitStrings:
     """``n`` random strings of ``min_len``..``max_len`` digits from ``split``'s digits.
@@ -97,16 +133,7 @@ def digit_strings(split: str, n: int, seed: int = 0, *, min_len: int = 3, max_le
     for i in range(n):
         k = int(lengths[i])
         idx = rng.integers(0, len(labels), size=k)
-        steps = rng.integers(lo, hi + 1, size=k - 1)
-        span = 28 + int(steps.sum())
-        x = int(rng.integers(0, width - span + 1))
-        ys = rng.integers(0, height - 28 + 1, size=k)
-        for j in range(k):
-            patch = images[idx[j]].astype(np.float32) / 255.0
-            region = out[i, ys[j]:ys[j] + 28, x:x + 28]
-            np.maximum(region, patch, out=region)
-            if j < k - 1:
-                x += int(steps[j])
+        _paste(out[i], images, idx, rng, lo, hi)
         targets[i, :k] = labels[idx]
         sources[i, :k] = idx
     texts = ["".join(str(d) for d in t[t >= 0]) for t in targets]
