@@ -47,7 +47,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--test", type=int, default=1000, help="test strings (test digits only)")
     ap.add_argument("--valid", type=int, default=300)
     ap.add_argument("--beam", type=int, default=8)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(CHECKPOINT_DIR / "crnn_digits.pt"))
     ap.add_argument("--json", default=str(RESULTS_DIR / "crnn_digits.json"))
