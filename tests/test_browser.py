@@ -179,7 +179,7 @@ def _page_urls(base: str) -> list[tuple[str, str]]:
     return [(f, base + f + ".html") for f in toc_files(TOC)]
 
 
-def test_every_page_works_in_the_browser(site, browser):
+def test_book_pages_work_in_the_browser(site, browser):
     base, html_dir = site
     root = Path(__file__).resolve().parents[1]
     visit = Visit(browser, base)
@@ -232,7 +232,7 @@ def test_every_page_works_in_the_browser(site, browser):
     assert not failures, "\n".join(failures)
 
 
-def test_search_finds_a_term(site, browser):
+def test_book_search_finds_a_term(site, browser):
     base, html_dir = site
     visit = Visit(browser, base)
     try:

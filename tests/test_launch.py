@@ -147,7 +147,7 @@ def test_built_book_has_no_launch_links(html):
 
 
 @pytest.mark.slow
-def test_every_notebook_page_offers_its_ipynb(html):
+def test_book_notebook_pages_offer_their_ipynb(html):
     pages = notebook_pages(html)
     assert pages
     for doc, page in pages:

@@ -91,7 +91,7 @@ def test_checkpoints_are_listed():
 
 
 @pytest.mark.slow
-def test_built_appendix_page_shows_the_tables(built_book):
+def test_book_appendix_page_shows_the_tables(built_book):
     rc, html_dir, log = built_book
     if rc not in (0, None) or not (html_dir / "index.html").is_file():
         pytest.fail(f"book build failed (exit {rc}):\n{log[-4000:]}")

