@@ -175,6 +175,20 @@ _PAGE_FACTS = r"""async (rawTex) => {
 }"""
 
 
+_WIDGETS_RENDERED = """() => {
+  const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
+  return views.length === 0 || document.querySelectorAll('.widget-subarea > *').length >= views.length;
+}"""
+
+
+def _wait_for_widgets(page) -> None:
+    """Give the widget manager time to render the saved views (the check below reports it)."""
+    try:
+        page.wait_for_function(_WIDGETS_RENDERED, timeout=PAGE_TIMEOUT_MS)
+    except Exception:  # playwright's TimeoutError: reported as "not rendered" below
+        pass
+
+
 def _page_urls(base: str) -> list[tuple[str, str]]:
     return [(f, base + f + ".html") for f in toc_files(TOC)]
 
@@ -188,6 +202,7 @@ def test_book_pages_work_in_the_browser(site, browser):
         for doc, url in _page_urls(base):
             page, problems = visit.open(url)
             has_mathjax = page.evaluate(_MATH_READY)
+            _wait_for_widgets(page)
             facts = page.evaluate(_PAGE_FACTS, RAW_TEX)
             bad = list(problems)
             if facts["mathElements"]:

@@ -18,6 +18,7 @@ appendix displays.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -114,15 +115,37 @@ def speed_ratios(results: dict) -> list[list]:
     return rows
 
 
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _flat(d: dict, prefix: str = "") -> dict:
+    """Numbers of a nested record by dotted-ish key; a list of runs (seeds) becomes its mean
+    (``key (mean of n)``), a list of curves the mean of their last points (``key final``)."""
     out = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
         if isinstance(v, dict):
             out.update(_flat(v, key + " "))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        elif _number(v):
             out[key] = v
+        elif isinstance(v, list) and v and all(_number(x) for x in v):
+            out[f"{key} (mean of {len(v)})"] = sum(v) / len(v)
+        elif (isinstance(v, list) and v and all(isinstance(x, list) and x and all(map(_number, x))
+                                                 for x in v)):
+            out[f"{key} final (mean of {len(v)})"] = sum(x[-1] for x in v) / len(v)
     return out
+
+
+QUALITY = ("per", "wer", "bleu", "acc", "loss", "solved", "bits", "perplexity")
+
+
+def _quality(figures: dict, n: int = 8) -> str:
+    def tokens(k):
+        return re.sub(r" (final )?\(mean of \d+\)$", "", k.lower()).split()
+    keep = [k for k in figures if any(w in t for t in tokens(k) for w in QUALITY)]
+    keep = keep or list(figures)
+    return ", ".join(f"{k} {_fmt(figures[k])}" for k in keep[:n])
 
 
 def checkpoint_metrics(folder: Path = CHECKPOINTS) -> list[list]:
@@ -133,8 +156,9 @@ def checkpoint_metrics(folder: Path = CHECKPOINTS) -> list[list]:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         metrics = ckpt.get("metrics") or {}
         machine, date = stamp(dict(metrics, _path=str(path)))
-        shown = {k: v for k, v in _flat(metrics).items() if "seed" not in k}
-        text = ", ".join(f"{k} {_fmt(v)}" for k, v in list(shown.items())[:8]) or "no metrics stored"
+        shown = {k: v for k, v in _flat(metrics).items()
+                 if not k.startswith(("machine", "settings")) and "seed" not in k}
+        text = _quality(shown) or "no metrics stored"
         rows.append([path.name, ckpt.get("model", "").rsplit(".", 1)[-1], text, machine, date])
     return rows
 
@@ -149,10 +173,7 @@ def quality_runs(results: dict) -> list[list]:
         machine, date = stamp(rec)
         body = {k: v for k, v in rec.items()
                 if k not in ("machine", "meta", "date", "settings", "config", "_path", "examples")}
-        figures = _flat(body)
-        keep = [k for k in figures if any(w in k.lower() for w in
-                ("per", "wer", "bleu", "accuracy", "loss", "solved", "bits", "perplexity"))]
-        text = ", ".join(f"{k} {_fmt(figures[k])}" for k in keep[:8]) or "see the file"
+        text = _quality(_flat(body), 10) or "no figures in the file"
         rows.append([name, text, machine, date])
     return rows
 
