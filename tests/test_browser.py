@@ -226,8 +226,8 @@ def test_book_pages_work_in_the_browser(site, browser):
                 if not view["picture"]:
                     bad.append(f"widget view {i} has no static picture before it")
             if (root / f"{doc}.ipynb").is_file():
-                notebooks = [u for u in facts["downloads"]
-                             if u.endswith("/" + Path(doc).name + ".ipynb")]
+                notebooks = [u for u in facts["downloads"] if u.startswith(base)
+                             and u.endswith("/" + Path(doc).name + ".ipynb")]
                 if not notebooks:
                     bad.append("no .ipynb download link")
                 else:

@@ -65,6 +65,12 @@ def test_config_repository_url_is_the_same_setting(monkeypatch):
     assert theme["launch_buttons"]["colab_url"] == launch.COLAB_URL
 
 
+def test_jupyter_books_default_repository_does_not_count(monkeypatch):
+    theme = {"repository_url": "https://github.com/executablebooks/jupyter-book",
+             "launch_buttons": {"binderhub_url": ""}}
+    assert apply(dict(theme), monkeypatch) == theme
+
+
 def test_malformed_repository_url_is_a_clear_error(monkeypatch):
     with pytest.raises(ValueError, match="COURSEKIT_REPOSITORY_URL"):
         apply({}, monkeypatch, COURSEKIT_REPOSITORY_URL="github.com/someone")

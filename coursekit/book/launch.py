@@ -107,7 +107,11 @@ def _apply(app, config) -> None:
     """Sphinx ``config-inited``: switch the launch buttons on when the setting is given."""
     theme = dict(config.html_theme_options or {})
     given = theme.get("launch_buttons") or {}
-    settings = launch_settings(config_url=theme.get("repository_url", ""),
+    # Jupyter Book fills repository_url with its own repository when none is configured,
+    # so only a URL other than that default counts as configured.
+    url = theme.get("repository_url", "")
+    url = "" if url.rstrip("/").endswith("executablebooks/jupyter-book") else url
+    settings = launch_settings(config_url=url,
                                config_branch=theme.get("repository_branch", ""),
                                config_hub=given.get("jupyterhub_url", ""))
     if settings is None:
