@@ -194,7 +194,7 @@ def scene_experiment(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=1200, help="updates per emoji model")
-    ap.add_argument("--minutes", type=float, default=4.5, help="time cap per emoji model")
+    ap.add_argument("--minutes", type=float, default=3.5, help="time cap per emoji model")
     ap.add_argument("--scene-steps", type=int, default=500)
     ap.add_argument("--scene-minutes", type=float, default=1.5)
     ap.add_argument("--scene-train", type=int, default=6000)
