@@ -196,7 +196,7 @@ def matched_hidden(target, *, V, K, num_layers, cell="gru", bidirectional=False,
 
 def train_model(task, *, hidden_size, num_layers=1, bidirectional=False, reverse=False,
                 residual=False, dropout=0.0, cell="gru", embed_size=32, steps=600, batch_size=32,
-                T=64, lr=3e-3, eval_every=100, seed=0, time_limit=None, log=None):
+                T=64, lr=3e-3, eval_every=40, seed=0, time_limit=None, log=None):
     """Train a :class:`~coursekit.models.deep.DeepTagger` on ``task`` ("boundary" or "lm").
 
     ``reverse`` feeds every sequence right to left (a one-direction model that reads the
@@ -233,7 +233,7 @@ def train_model(task, *, hidden_size, num_layers=1, bidirectional=False, reverse
         if time_limit and time.perf_counter() - t0 > time_limit:
             break
     seconds = time.perf_counter() - t0
-    final = evaluate(model, task, val, reverse=reverse)
+    final = evaluate(model, task, val, max_chars=30_000, reverse=reverse)
     config = dict(task=task, hidden_size=hidden_size, num_layers=num_layers,
                   bidirectional=bidirectional, reverse=reverse, residual=residual,
                   dropout=dropout, cell=cell, embed_size=embed_size, steps=steps,
