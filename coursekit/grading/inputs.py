@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Arg", "markov_matrix", "markov_chain"]
+__all__ = ["Arg", "markov_chain", "markov_matrix", "random_parent_array"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,10 @@ class Arg:
     one True per row), ``cycle`` (a random permutation of ``range(high)``
     repeated to the shape: learnable text), ``markov`` (text from a random
     first-order Markov chain over ``high`` symbols whose rows have sharpness
-    ``scale``: learnable text with a known entropy).
+    ``scale``: learnable text with a known entropy), ``tree`` (a parent array of shape ``(n,)``:
+    a random tree whose nodes are numbered in a random order, ``parent[root] = -1``; each
+    node hangs under one of the ``high`` nodes placed just before it, all of them when
+    ``high`` is None, so a small ``high`` draws deep trees).
     Shapes and ``high`` may name sizes (``"N"``) fixed by each :class:`Case`.
     """
     name: str
@@ -56,6 +59,8 @@ class Arg:
             P = markov_matrix(rng, high, self.scale)
             start = int(rng.integers(high))
             return markov_chain(P, int(np.prod(shape)), rng, start).reshape(shape)
+        if self.kind == "tree":
+            return random_parent_array(rng, shape, high)
         raise ValueError(f"unknown Arg kind {self.kind!r} for {self.name}")
 
 
@@ -77,3 +82,23 @@ def markov_chain(P: np.ndarray, length: int, rng: np.random.Generator, start: in
         out[t] = s
         s = int(np.searchsorted(cdf[s], u[t], side="right"))
     return out
+
+
+def random_parent_array(rng: np.random.Generator, shape: tuple, window: int | None = None) -> np.ndarray:
+    """A random tree of ``n = shape[0]`` nodes as a parent array (int64, -1 at the root).
+
+    Node ``i`` of a hidden construction order hangs under a uniform choice among the
+    ``window`` nodes placed before it (all of them if ``window`` is None); the nodes are
+    then renumbered by a random permutation, so parents may come before or after children.
+    """
+    if len(shape) != 1 or shape[0] < 1:
+        raise ValueError(f"a tree Arg has shape (n,) with n >= 1, got {shape}")
+    n = int(shape[0])
+    built = np.full(n, -1, dtype=np.int64)
+    for i in range(1, n):
+        low = 0 if window is None else max(0, i - int(window))
+        built[i] = int(rng.integers(low, i))
+    label = rng.permutation(n)  # construction index -> node number
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[label[1:]] = label[built[1:]]
+    return parent
