@@ -1,6 +1,6 @@
 """Train the models of chapter 6 and write their figures and checkpoints.
 
-    flock /work/locks/cpu python benchmarks/ch06_deep.py             # about 8 minutes, 2 cores
+    flock /work/locks/cpu python benchmarks/ch06_deep.py             # 9 runs of 120 updates each
     python benchmarks/ch06_deep.py --steps 20 --out /tmp/ch06        # a smoke test
 
 Runs :data:`coursekit.book.ch06_deep.EXPERIMENTS` in order (word-boundary taggers reading
@@ -41,8 +41,9 @@ def resolve(kw, results, V):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=400)
-    ap.add_argument("--seconds", type=float, default=60.0, help="time limit of each run")
+    ap.add_argument("--steps", type=int, default=120)
+    ap.add_argument("--seconds", type=float, default=None,
+                    help="time limit of each run (default none: every run makes --steps updates)")
     ap.add_argument("--only", nargs="*", help="names of EXPERIMENTS to run")
     ap.add_argument("--out", type=Path, default=None, help="folder for JSON and checkpoints")
     ap.add_argument("--threads", type=int, default=2)

@@ -8,6 +8,9 @@
   image captioners on a ``ConvEncoder`` with greedy and beam decoding (chapter 11).
 - :mod:`~coursekit.models.captioning`: ``CaptioningRNN``, the numpy image captioner in
   the CS231n API (loss with ``<NULL>`` masked, greedy ``sample``; chapter 11).
+- :mod:`~coursekit.models.deep`: ``DeepTagger``, stacked uni- or bidirectional recurrent
+  layers with dropout and residual connections between them, a read-out at every step
+  (torch; chapter 6).
 - :mod:`~coursekit.models.sequence`: ``SequenceNet``, the one configurable model of
   the synthetic tasks (chapters 2, 4 and 5).
 """
