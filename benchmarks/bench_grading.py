@@ -31,6 +31,7 @@ def main() -> None:
     ap.add_argument("--class-size", type=int, default=50)
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/bench_grading.json")
     args = ap.parse_args()
 
     from coursekit.grading import sandbox
@@ -68,6 +69,15 @@ def main() -> None:
           f"{60 * args.class_size / wall:.1f} submissions per minute "
           f"({wall / args.class_size:.2f} s each); all full marks: {min(scores) == 100}")
     print(f"cpu cores: {os.cpu_count()}", file=sys.stderr)
+    if not args.no_save:
+        from _record import write_result
+        write_result("bench_grading", {
+            "startup_s": startup, "one_submission_s": statistics.median(times),
+            "one_submission_score": r.score, "class_size": args.class_size, "class_wall_s": wall,
+            "submissions_per_minute": 60 * args.class_size / wall,
+            "class_all_full_marks": min(scores) == 100},
+            {"class_size": args.class_size, "jobs": args.jobs, "repeats": args.repeats,
+             "assignment": assignment.name})
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ def parse_args(argv=None):
                     help="threads for both numpy's BLAS and torch (default 1: fairer and steadier "
                          "on a shared CPU; 0 leaves both libraries' defaults)")
     ap.add_argument("--no-gru", action="store_true", help="skip the GRU comparison")
+    ap.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/bench_lstm.json")
     return ap.parse_args(argv)
 
 
@@ -95,6 +96,7 @@ def main(args):
     cells = [("LSTM", lstm, torch.nn.LSTM, numpy_lstm, True)]
     if not args.no_gru:
         cells.append(("GRU", gru, torch.nn.GRU, numpy_gru, False))
+    figures = {}
     for name, mod, torch_cls, numpy_fn, is_lstm in cells:
         torch.manual_seed(0)
         ref = torch_cls(D, H, batch_first=True, dtype=t_dtype)
@@ -105,6 +107,11 @@ def main(args):
         print(f"{name:4s} forward+backward: numpy {t_np * 1e3:7.1f} ms (min {min(ts_np) * 1e3:.1f})   "
               f"torch.nn.{name} {t_torch * 1e3:7.1f} ms (min {min(ts_torch) * 1e3:.1f})   "
               f"ratio numpy/torch: median {t_np / t_torch:.2f}, min {min(ts_np) / min(ts_torch):.2f}")
+        figures[name] = {args.dtype: {"numpy_s": t_np, "torch_s": t_torch, "ratio": t_np / t_torch,
+                                      "ratio_min": min(ts_np) / min(ts_torch)}}
+    if not args.no_save:
+        from _record import write_result
+        write_result("bench_lstm", figures, {k: v for k, v in vars(args).items() if k != "no_save"})
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ def main(argv=None) -> None:
     ap.add_argument("--repeats", type=int, default=7, help="timed repeats (median is reported)")
     ap.add_argument("--threads", type=int, default=1, help="threads for torch and numpy's BLAS")
     ap.add_argument("--device", default="cpu", help="torch device for nn.RNN (numpy is always CPU)")
+    ap.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/bench_rnn.json")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -89,9 +90,14 @@ def main(argv=None) -> None:
           f"({torch.get_num_threads()} thread(s)), numpy {np.__version__} "
           f"(OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']})")
     print(f"{'dtype':>8} {'numpy s':>10} {'torch s':>10} {'numpy/torch':>12}")
+    figures = {}
     for np_dtype, torch_dtype in [(np.float64, torch.float64), (np.float32, torch.float32)]:
         t_np, t_torch = bench(args, np_dtype, torch_dtype)
         print(f"{np.dtype(np_dtype).name:>8} {t_np:10.4f} {t_torch:10.4f} {t_np / t_torch:12.2f}")
+        figures[np.dtype(np_dtype).name] = {"numpy_s": t_np, "torch_s": t_torch, "ratio": t_np / t_torch}
+    if not args.no_save:
+        from _record import write_result
+        write_result("bench_rnn", {"RNN": figures}, {k: v for k, v in vars(args).items() if k != "no_save"})
 
 
 if __name__ == "__main__":

@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="per-cell timeout in seconds (default 600)")
     parser.add_argument("--fail-over-budget", action="store_true",
                         help="exit 1 if a notebook fails or is over budget")
+    parser.add_argument("--save", action="store_true",
+                        help="write the times to benchmarks/results/notebooks.json (the book's "
+                             "performance appendix reads it)")
     args = parser.parse_args(argv)
 
     notebooks = [p.resolve() for p in args.notebooks]
@@ -114,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"{'notebook':<55} {'seconds':>8}  status   slowest cell")
     total, bad = 0.0, 0
+    timed = {}
     for path in notebooks:
         seconds, error, cells = run_notebook(path, args.timeout)
         total += seconds
@@ -126,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             name = str(path)
         print(f"{name:<55} {seconds:8.1f}  {status:<7}  {slowest}")
+        timed[name] = {"seconds": seconds, "error": error,
+                       "slowest_cell_s": cells[0][0] if cells else None}
         if error:
             print(f"    {error}")
     total_over = total > args.total_budget
@@ -134,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     if bad or total_over:
         print(f"{bad} notebook(s) failed or over the {args.budget:g}s budget"
               + ("; the total is over budget" if total_over else ""))
+    if args.save:
+        from _record import write_result
+        write_result("notebooks", {"notebooks": timed, "total_s": total},
+                     {"budget_s": args.budget, "total_budget_s": args.total_budget})
     return 1 if args.fail_over_budget and (bad or total_over) else 0
 
 

@@ -147,3 +147,33 @@ def test_trajectory_shapes_and_range_for_any_setting():
         assert np.isfinite(h).all() and np.abs(h).max(initial=0.0) <= 1.0
 
     check()
+
+
+def test_default_seed_has_a_positive_real_leading_eigenvalue_and_others_differ():
+    lam = ch01.leading_eigenvalue(1.5)
+    assert ch01.eigenvalue_kind(lam) == "real, positive"
+    assert abs(lam) == pytest.approx(1.5, abs=1e-9)
+    kinds = {ch01.eigenvalue_kind(ch01.leading_eigenvalue(1.5, seed=s)) for s in range(6)}
+    assert kinds == {"real, positive", "real, negative", "complex pair"}
+
+
+def test_late_behaviour_tells_a_zigzag_from_a_steady_state():
+    t = np.arange(12)[:, None]
+    zigzag = 0.4 * (-1.0) ** t * np.ones((12, 3))
+    steady = 0.9 * np.ones((12, 3))
+    assert ch01.late_behaviour(zigzag) == {"amplitude": pytest.approx(0.4), "flip_rate": 1.0}
+    assert ch01.late_behaviour(steady) == {"amplitude": pytest.approx(0.9), "flip_rate": 0.0}
+    with pytest.raises(ValueError, match="h must"):
+        ch01.late_behaviour(np.zeros(5))
+
+
+def test_a_negative_leading_eigenvalue_makes_the_pulse_zigzag():
+    seed = next(s for s in range(10)
+                if ch01.eigenvalue_kind(ch01.leading_eigenvalue(0.9, seed=s)) == "real, negative")
+    late = ch01.late_behaviour(ch01.hidden_trajectories(0.9, seed=seed, T=40))
+    assert late["flip_rate"] == 1.0
+
+
+def test_eigenvalue_figure_has_one_panel_per_seed():
+    fig = ch01.eigenvalue_figure(1.0, seeds=range(3))
+    assert isinstance(fig, Figure) and len(fig.axes) == 3

@@ -169,6 +169,24 @@ def test_loss_vs_context_matches_char_losses_window_by_window(tiny_model):
         lm_tools.loss_vs_context(model, ids[:20], (30,), target_len=L)
 
 
+def test_loss_vs_context_with_warmup_reads_unrelated_text_first(tiny_model):
+    model, vocab = tiny_model
+    ids = np.random.default_rng(1).integers(0, vocab.size, 200)
+    contexts, L, n, w = (1, 4), 6, 5, 7
+    got = lm_tools.loss_vs_context(model, ids, contexts, target_len=L, n_windows=n, seed=3, warmup=w)
+    rng = np.random.default_rng(3)
+    starts = rng.integers(max(contexts), len(ids) - L, size=n)
+    others = (starts + rng.integers(len(ids) // 4, 3 * len(ids) // 4, size=n)) % (len(ids) - w)
+    for k, value in zip(contexts, got):
+        per_window = [lm_tools.char_losses(model, vocab, vocab.decode(
+            np.concatenate([ids[u:u + w], ids[s - k:s + L]])))[-L:] for s, u in zip(starts, others)]
+        assert value == pytest.approx(np.mean(per_window), rel=1e-9)
+    cold = lm_tools.loss_vs_context(model, ids, contexts, target_len=L, n_windows=n, seed=3)
+    assert not np.allclose(got, cold)
+    with pytest.raises(ValueError, match="warmup"):
+        lm_tools.loss_vs_context(model, ids, contexts, target_len=L, warmup=-1)
+
+
 # ------------------------------------------------------------------ words
 def test_word_tokens():
     assert lm_tools.word_tokens("Fair is foul, and foul is fair.") == \

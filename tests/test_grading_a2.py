@@ -39,17 +39,36 @@ def with_extra_cell(tmp_path, name: str, code: str) -> Path:
 
 # wrong submissions: (name, redefinition, question -> points it must get); all others full marks
 WRONG = {
-    "per_array_clipping": (
-        "def clip_grad_norm(grads, max_norm):\n"
-        "    norms = [float(np.sqrt(np.sum(g ** 2))) for g in grads.values()]\n"
+    "per_array_clipping": (  # each array clipped by its own norm: no case passes
+        "def clip_grad_norm_p(grads, max_norm, norm_type=2.0):\n"
+        "    norms = [float(np.sum(np.abs(g) ** norm_type) ** (1 / norm_type)) if np.isfinite(norm_type)\n"
+        "             else float(np.abs(g).max()) for g in grads.values()]\n"
         "    for g, n in zip(grads.values(), norms):\n"
         "        if n > max_norm:\n"
-        "            g *= max_norm / (n + 1e-6)\n"
-        "    return float(np.sqrt(sum(n ** 2 for n in norms)))\n",
-        {"q5": 2}),  # only the case where nothing is clipped passes
+        "            g *= g.dtype.type(max_norm / (n + 1e-6))\n"
+        "    return float(np.linalg.norm(norms, ord=norm_type))\n",
+        {"q5": 0}),
+    "two_norm_always": (  # chapter 2's clip_grad_norm renamed: only the p = 2 case passes
+        "def clip_grad_norm_p(grads, max_norm, norm_type=2.0):\n"
+        "    total = float(np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads.values())))\n"
+        "    if max_norm / (total + 1e-6) < 1:\n"
+        "        for g in grads.values():\n"
+        "            g *= g.dtype.type(max_norm / (total + 1e-6))\n"
+        "    return total\n",
+        {"q5": 2}),
+    "top_k_ignored": (  # the plain softmax at a temperature: only the greedy case passes
+        "def softmax_top_k(scores, temperature, k):\n"
+        "    if temperature == 0:\n"
+        "        p = np.zeros_like(scores)\n"
+        "        p[np.arange(len(scores)), scores.argmax(axis=1)] = 1\n"
+        "        return p\n"
+        "    z = scores / temperature\n"
+        "    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+        "    return e / e.sum(axis=1, keepdims=True)\n",
+        {"q7": 2}),  # the sampler asks for k = V, so q8 still passes
     "sampling_ignores_temperature": (
         "def sample_with_temperature(scores, u, temperature=1.0):\n"
-        "    cdf = np.cumsum(softmax_temperature(scores, 1.0), axis=1)\n"
+        "    cdf = np.cumsum(softmax_top_k(scores, 1.0, scores.shape[1]), axis=1)\n"
         "    return np.minimum((cdf <= u[:, None]).sum(axis=1), scores.shape[1] - 1).astype(np.int64)\n",
         {"q8": 0}),
     "state_not_carried": (
@@ -158,6 +177,38 @@ def test_sampler_reference_is_inverse_cdf_and_greedy_at_zero():
     np.testing.assert_allclose(freq, softmax_temperature(scores[:1], 0.5)[0], atol=0.01)
     greedy = reference_a2.sample_with_temperature(scores[:50], rng.random(50), 0.0)
     assert (greedy == scores[0].argmax()).all() and greedy.dtype == np.int64
+
+
+def test_clipping_and_top_k_references_agree_with_torch_and_coursekit():
+    """q5 is torch's clip_grad_norm_ with norm_type; p = 2 is coursekit's clip_grad_norm; q6
+    clamps as clip_grad_value and counts; q7 with k = V is coursekit's softmax_temperature."""
+    import torch
+    from coursekit.decode import softmax_temperature
+    from coursekit.train.clip import clip_grad_norm
+    rng = np.random.default_rng(5)
+    for p in (1.0, 2.0, 3.0, float("inf")):
+        arrays = [3 * rng.standard_normal(s) for s in ((3, 4), (5,), (2, 2))]
+        ours = dict(enumerate(a.copy() for a in arrays))
+        norm = reference_a2.clip_grad_norm_p(ours, 1.5, p)
+        tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+        for t, a in zip(tensors, arrays):
+            t.grad = torch.tensor(a)
+        tnorm = torch.nn.utils.clip_grad_norm_(tensors, 1.5, norm_type=p)
+        assert norm == pytest.approx(float(tnorm), rel=1e-12)
+        for k, t in enumerate(tensors):
+            np.testing.assert_allclose(ours[k], t.grad.numpy(), rtol=1e-6, atol=1e-12)
+        if p == 2.0:
+            theirs = dict(enumerate(a.copy() for a in arrays))
+            assert clip_grad_norm(theirs, 1.5) == pytest.approx(norm, rel=1e-12)
+    g = {"a": np.array([-2.0, 0.5, 1.0, 3.0]), "b": np.array([[1.5, -0.2]], dtype=np.float32)}
+    assert reference_a2.clip_grad_value_count(g, 1.0) == 3  # 1.0 itself is not clamped
+    assert g["a"].tolist() == [-1.0, 0.5, 1.0, 1.0] and g["b"].dtype == np.float32
+    scores = rng.standard_normal((4, 6))
+    np.testing.assert_allclose(reference_a2.softmax_top_k(scores, 0.7, 6),
+                               softmax_temperature(scores, 0.7), rtol=1e-12)
+    p = reference_a2.softmax_top_k(scores, 0.7, 2)
+    assert ((p > 0).sum(axis=1) == 2).all() and np.allclose(p.sum(axis=1), 1)
+    assert (p.argmax(axis=1) == scores.argmax(axis=1)).all()
 
 
 def test_input_kinds_draw_their_law_and_survive_the_release_json(a2):

@@ -142,3 +142,57 @@ def lm_metrics(scores, targets):
     logp = log_softmax(scores.astype(np.float64))
     nats = -logp.reshape(N * T, V)[np.arange(N * T), targets.reshape(-1)].mean()
     return nats, nats / math.log(2), math.exp(nats)
+
+
+def clip_grad_norm_p(grads, max_norm, norm_type=2.0):
+    """Clip a dict of gradients in place by their global p-norm; return the norm before.
+
+    Shapes: grads name -> array (any shapes), max_norm > 0, norm_type p >= 1 or inf -> float.
+    Formula: ||g||_p = (sum over arrays and entries |g|^p)^(1/p) (max |g| for p = inf); if
+    ||g||_p > max_norm every array is multiplied by max_norm / (||g||_p + 1e-6), as
+    ``torch.nn.utils.clip_grad_norm_(..., norm_type=p)``. Chapter 2 (gradient clipping).
+    The variant of ``coursekit.train.clip.clip_grad_norm`` (p = 2 only) that assignment 2 grades.
+    """
+    flat = [np.abs(g.astype(np.float64)).ravel() for g in grads.values()]
+    if math.isinf(norm_type):
+        total = max(float(f.max()) if f.size else 0.0 for f in flat)
+    else:
+        total = float(sum((f ** norm_type).sum() for f in flat) ** (1.0 / norm_type))
+    coef = max_norm / (total + 1e-6)
+    if coef < 1:
+        for g in grads.values():
+            g *= g.dtype.type(coef)
+    return total
+
+
+def clip_grad_value_count(grads, clip_value):
+    """Clamp every entry of a dict of gradients to [-clip_value, clip_value] in place and
+    return how many entries were clamped (strictly outside the interval).
+
+    Shapes: grads name -> array, clip_value > 0 -> int. Chapter 2 (gradient clipping): the
+    count says how often clipping by value changed the direction of the update.
+    """
+    count = 0
+    for g in grads.values():
+        count += int((np.abs(g) > clip_value).sum())
+        np.clip(g, -clip_value, clip_value, out=g)
+    return count
+
+
+def softmax_top_k(scores, temperature, k):
+    """A distribution at a temperature over the k largest scores of each row (top-k sampling).
+
+    Shapes: scores (N, V), temperature >= 0, k >= 1 -> p (N, V), each row summing to 1.
+    Formula: p_j = exp(o_j / tau) / sum_{i in top_k} exp(o_i / tau) for j among the k largest
+    scores of the row, 0 elsewhere; tau = 0 gives the one-hot argmax (greedy). k >= V is the
+    plain softmax at temperature tau. Chapter 3 (sampling with temperature).
+    """
+    N, V = scores.shape
+    if temperature == 0:
+        p = np.zeros_like(scores)
+        p[np.arange(N), scores.argmax(axis=1)] = 1
+        return p
+    kth = np.sort(scores, axis=1)[:, V - min(k, V)][:, None]                 # (N, 1)
+    z = np.where(scores >= kth, scores / scores.dtype.type(temperature), -np.inf)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True)).astype(scores.dtype)

@@ -43,6 +43,7 @@ G1, G2, G3 = dict(L=41, B=2, K=5, V=5, D=3, H=4), dict(L=67, B=3, K=4, V=6, D=4,
 W1, W2, W3 = dict(L=41, B=2, K1=3, K2=5, V=5, D=3, H=4), dict(L=67, B=3, K1=4, K2=9, V=6, D=4, H=5), \
     dict(L=50, B=2, K1=2, K2=6, V=4, D=3, H=6)
 GR = dict(V=6, D=4, H=5)
+INF = float("inf")  # norm_type of the max norm, as torch spells it
 S1, S2, S3 = dict(N=5, V=6), dict(N=8, V=9), dict(N=7, V=5)
 
 QUESTIONS = (
@@ -69,24 +70,28 @@ QUESTIONS = (
                    {"batch_size": size("B"), "k1": size("K1"), "k2": size("K2")}),),
              GRADIENT_OUTPUTS,
              cases(W1, W2, W3, (3, 4, 3), seed=210)),
-    Question("q5", "clip_grad_norm", ("clip_grad_norm",), GRAD_INPUTS,
-             (Step("clip_grad_norm", (GRADS,), {"max_norm": size("M")}),),
+    Question("q5", "clip_grad_norm_p", ("clip_grad_norm_p",), GRAD_INPUTS,
+             (Step("clip_grad_norm_p", (GRADS,), {"max_norm": size("M"), "norm_type": size("P")}),),
              # clipping works in place: the dict it received, after the call, is graded too
              (*(Output("d" + n, argument(0, 0, n)) for n in NAMES),
               Output("total_norm", result(0), scalar=True)),
-             (Case({**GR, "M": 5.0}, 2, public=True, seed=204), Case({**GR, "M": 2.5}, 3),
-              Case({**GR, "M": 1000.0}, 2), Case({**GR, "M": 4.0}, 3, dtype="float32"))),
-    Question("q6", "clip_grad_value", ("clip_grad_value",), GRAD_INPUTS,
-             (Step("clip_grad_value", (GRADS,), {"clip_value": size("M")}),),
-             tuple(Output("d" + n, argument(0, 0, n)) for n in NAMES),
+             (Case({**GR, "M": 5.0, "P": 2.0}, 2, public=True, seed=204),
+              Case({**GR, "M": 2.5, "P": 1.0}, 3), Case({**GR, "M": 0.5, "P": INF}, 3),
+              Case({**GR, "M": 4.0, "P": 3.0}, 2, dtype="float32"))),
+    Question("q6", "clip_grad_value_count", ("clip_grad_value_count",), GRAD_INPUTS,
+             (Step("clip_grad_value_count", (GRADS,), {"clip_value": size("M")}),),
+             (*(Output("d" + n, argument(0, 0, n)) for n in NAMES),
+              Output("n_clipped", result(0), scalar=True)),
              (Case({**GR, "M": 1.0}, 2, public=True, seed=205), Case({**GR, "M": 0.5}, 2),
               Case({**GR, "M": 1.5}, 2, dtype="float32"))),
-    Question("q7", "softmax_temperature", ("softmax_temperature",),
+    Question("q7", "softmax_top_k", ("softmax_top_k",),
              (Arg("scores", ("N", "V"), scale=4.0),),
-             (Step("softmax_temperature", ("scores",), {"temperature": size("tau")}),),
+             (Step("softmax_top_k", ("scores",), {"temperature": size("tau"), "k": size("K")}),),
              (Output("p", result(0)),),
-             (Case({**S1, "tau": 0.5}, 2, public=True, seed=206), Case({**S2, "tau": 2.0}, 2),
-              Case({**S3, "tau": 0.05}, 2, dtype="float32"), Case({**S2, "tau": 0.0}, 2))),
+             (Case({**S1, "tau": 0.5, "K": 3}, 2, public=True, seed=206),
+              Case({**S2, "tau": 2.0, "K": 4}, 2),
+              Case({**S3, "tau": 0.5, "K": 2}, 2, dtype="float32"),
+              Case({**S2, "tau": 0.0, "K": 5}, 2))),
     Question("q8", "sample_with_temperature", ("sample_with_temperature",),
              (Arg("scores", ("N", "V"), scale=2.0), Arg("u", ("N",), kind="unit")),
              (Step("sample_with_temperature", ("scores", "u"), {"temperature": size("tau")}),),
@@ -116,16 +121,18 @@ REFERENCES = {
     "chunk_forward_backward": "reference:chunk_forward_backward",
     "tbptt_gradient": "reference:tbptt_gradient",
     "tbptt_k1k2_gradient": "reference:tbptt_k1k2_gradient",
-    "clip_grad_norm": "coursekit.train.clip.clip_grad_norm",
-    "clip_grad_value": "coursekit.train.clip.clip_grad_value",
-    "softmax_temperature": "coursekit.decode.softmax_temperature",
+    "clip_grad_norm_p": "reference:clip_grad_norm_p",
+    "clip_grad_value_count": "reference:clip_grad_value_count",
+    "softmax_top_k": "reference:softmax_top_k",
     "sample_with_temperature": "reference:sample_with_temperature",
     "lm_metrics": "reference:lm_metrics",
 }
 
 #: a submission calling any of these earns nothing for the test that does (the references
-#: of reference.py are not in coursekit, so they cannot be called)
-FORBIDDEN = tuple(v for v in REFERENCES.values() if v.startswith("coursekit."))
+#: of reference.py are not in coursekit, so they cannot be called); the clipping and
+#: temperature functions of coursekit are the chapters' versions that q5-q7 extend
+FORBIDDEN = ("coursekit.train.clip.clip_grad_norm", "coursekit.train.clip.clip_grad_value",
+             "coursekit.decode.softmax_temperature")
 
 #: the only coursekit modules graded code may use; every other one (clip, lm_tools,
 #: charlm_numpy, rnn, layers, bptt, train ...) imports as stubs that raise

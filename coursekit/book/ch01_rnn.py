@@ -16,10 +16,13 @@ from coursekit.book.widgets import explore, figure_png
 from coursekit.nn.rnn import recurrent_matrix, rnn_forward
 
 __all__ = ["DEFAULT_SEED", "DRIVES", "input_sequence", "hidden_trajectories", "trajectory_grid",
+           "leading_eigenvalue", "eigenvalue_kind", "late_behaviour", "eigenvalue_figure",
            "explorer_figure", "build_hidden_state_explorer", "hidden_state_explorer"]
 
-# With this seed the largest eigenvalue of the random W_hh is real and positive,
-# so the pictures are easy to read (other seeds add oscillations: try seed 1).
+# With this seed the leading eigenvalue of the random W_hh (the one of largest modulus)
+# is real and positive, so a pulse decays or grows without changing sign. Other seeds
+# have a negative or a complex leading eigenvalue, and the state oscillates: the chapter
+# prints which (``leading_eigenvalue``), and ``tests/test_ch01_explorer.py`` checks this one.
 DEFAULT_SEED = 3
 
 # name -> what the input x_t is (one scalar per step, D = 1)
@@ -77,6 +80,61 @@ def trajectory_grid(radii=(0.5, 0.95, 1.5, 3.0), drives=("pulse", "constant"), *
                 ax.set_xlabel("")
             if j > 0:
                 ax.set_ylabel("")
+    return fig
+
+
+def leading_eigenvalue(radius: float = 1.0, *, H: int = 8, seed: int = DEFAULT_SEED) -> complex:
+    """The eigenvalue of largest modulus of ``recurrent_matrix(H, radius, seed=seed)``.
+
+    Its modulus is ``radius`` (the spectral radius); its sign or angle decides how
+    the state moves: a positive real one keeps the sign, a negative real one flips
+    it every step (a period-2 zigzag), a complex pair rotates it. Chapter 1.
+    """
+    eig = np.linalg.eigvals(recurrent_matrix(H, radius, seed=seed))
+    lam = complex(eig[np.argmax(np.abs(eig))])
+    return complex(round(lam.real, 12), round(lam.imag, 12))
+
+
+def eigenvalue_kind(lam: complex, tol: float = 1e-9) -> str:
+    """``"real, positive"``, ``"real, negative"`` or ``"complex pair"`` for an eigenvalue ``lam``."""
+    if abs(complex(lam).imag) > tol:
+        return "complex pair"
+    return "real, positive" if complex(lam).real > 0 else "real, negative"
+
+
+def late_behaviour(h: np.ndarray, last: int = 10) -> dict:
+    """How a trajectory ``h`` (T, H) ends: the largest ``|h|`` over the ``last`` steps and sign flips.
+
+    ``amplitude`` is max |h_t,j| over the last steps; ``flip_rate`` is the share of
+    those steps at which the unit with the largest final |h| changes sign (1.0 for a
+    period-2 zigzag, 0.0 for a state that keeps its sign). Chapter 1.
+    """
+    h = np.asarray(h)
+    if h.ndim != 2 or h.shape[0] < 2:
+        raise ValueError(f"h must have shape (T, H) with T >= 2, got {h.shape}")
+    tail = h[-min(last, h.shape[0]):]
+    unit = int(np.argmax(np.abs(tail[-1])))
+    signs = np.sign(tail[:, unit])
+    return {"amplitude": float(np.abs(tail).max()), "flip_rate": float(np.mean(signs[1:] != signs[:-1]))}
+
+
+def eigenvalue_figure(radius: float = 1.0, seeds=range(6), H: int = 8) -> Figure:
+    """Eigenvalues of the explorer's W_hh for several seeds, the leading one ringed. Chapter 1."""
+    seeds = list(seeds)
+    fig = Figure(figsize=(1.9 * len(seeds) + 0.4, 2.3), layout="constrained")
+    axes = fig.subplots(1, len(seeds), squeeze=False)[0]
+    circle = np.exp(1j * np.linspace(0, 2 * np.pi, 200))
+    for ax, seed in zip(axes, seeds):
+        eig = np.linalg.eigvals(recurrent_matrix(H, radius, seed=seed))
+        lam = leading_eigenvalue(radius, H=H, seed=seed)
+        ax.plot(radius * circle.real, radius * circle.imag, color="0.6", linewidth=1)
+        ax.scatter(eig.real, eig.imag, s=14, color="C3", zorder=3)
+        ax.scatter([lam.real], [lam.imag], s=90, facecolor="none", edgecolor="k", zorder=4)
+        lim = 1.2 * radius
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[])
+        ax.set_title(f"seed {seed}: {eigenvalue_kind(lam)}", fontsize=8)
+    fig.suptitle(f"eigenvalues of $W_{{hh}}$ (circle: $|\\lambda| = \\rho = {radius:g}$; ringed: the leading one)",
+                 fontsize=9)
     return fig
 
 

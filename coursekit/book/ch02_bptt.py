@@ -326,7 +326,11 @@ def gradient_explorer(*, radius=1.0, nonlinearity="tanh", T=40) -> None:
 
 
 def plot_histories(histories: dict, *, smooth=10, loss_scale="log") -> Figure:
-    """Training loss (left) and gradient norm before clipping (right) for several runs.
+    """Training loss (left) and the gradient norm that ``train`` records (right) for several runs.
+
+    The recorded norm is taken before norm clipping but after value clipping
+    (``clip_value``), so a value-clipped run shows the norm of the clamped
+    gradient; the axis label says so.
 
     ``histories`` maps a label to a :func:`coursekit.train.loop.train` history.
     Losses are smoothed by a running mean over ``smooth`` updates and drawn on
@@ -341,7 +345,7 @@ def plot_histories(histories: dict, *, smooth=10, loss_scale="log") -> Figure:
         ax_l.plot(np.arange(len(smoothed)) + smooth, smoothed, color=f"C{i}", label=label)
         ax_g.semilogy(h["step"], h["grad_norm"], color=f"C{i}", linewidth=0.8, label=label)
     ax_l.set(xlabel="update", ylabel="training loss (nats, running mean)", yscale=loss_scale)
-    ax_g.set(xlabel="update", ylabel="gradient norm (before clipping)")
+    ax_g.set(xlabel="update", ylabel="recorded gradient norm\n(before norm clipping, after value clipping)")
     for ax in (ax_l, ax_g):
         ax.grid(True, alpha=0.3)
     ax_l.legend(fontsize=8)

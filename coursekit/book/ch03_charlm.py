@@ -108,7 +108,8 @@ def char_losses(model, vocab, text: str) -> np.ndarray:
 
 
 def loss_vs_context(model, ids: np.ndarray, contexts=(1, 3, 10, 30, 100, 300), *,
-                    target_len: int = 50, n_windows: int = 64, seed: int = 0) -> np.ndarray:
+                    target_len: int = 50, n_windows: int = 64, seed: int = 0,
+                    warmup: int = 0) -> np.ndarray:
     """Mean loss (nats per character) of the same targets read after ``k`` characters of context.
 
     ``n_windows`` random places in the id stream ``ids`` each give ``target_len``
@@ -116,7 +117,12 @@ def loss_vs_context(model, ids: np.ndarray, contexts=(1, 3, 10, 30, 100, 300), *
     zero state ``k`` characters before the first target, so only those ``k``
     characters (and the targets before each one) can inform the predictions.
     Returns an array shaped like ``contexts``. A model that uses no more than
-    ``m`` characters of the past shows a flat curve beyond ``k = m``. Chapter 3.
+    ``m`` characters of the past shows a flat curve beyond ``k = m``.
+
+    ``warmup > 0`` first runs the model over ``warmup`` characters taken from
+    another random place, so that it starts the context from a *typical* state
+    (as in training, where the state is carried over) that carries nothing about
+    the context; their predictions are not scored. Chapter 3.
     """
     import torch
     import torch.nn.functional as F
@@ -125,20 +131,27 @@ def loss_vs_context(model, ids: np.ndarray, contexts=(1, 3, 10, 30, 100, 300), *
     contexts = [check_positive_int("context", k) for k in contexts]
     target_len = check_positive_int("target_len", target_len)
     n_windows = check_positive_int("n_windows", n_windows)
+    warmup = int(warmup)
+    if warmup < 0:
+        raise ValueError(f"warmup must be >= 0, got {warmup}")
     k_max = max(contexts)
-    if len(ids) < k_max + target_len + 1:
+    if len(ids) < k_max + target_len + 1 + warmup:
         raise ValueError(f"ids has {len(ids)} ids, too few for context {k_max} + {target_len} targets")
-    starts = np.random.default_rng(seed).integers(k_max, len(ids) - target_len, size=n_windows)
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(k_max, len(ids) - target_len, size=n_windows)
+    others = (starts + rng.integers(len(ids) // 4, 3 * len(ids) // 4, size=n_windows)) % (len(ids) - warmup)
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     out = []
     with torch.no_grad():
         for k in contexts:
-            win = np.stack([ids[s - k:s + target_len] for s in starts])      # (n, k + target_len)
+            win = np.stack([np.concatenate([ids[u:u + warmup], ids[s - k:s + target_len]])
+                            for s, u in zip(starts, others)])              # (n, w + k + target_len)
             win = torch.as_tensor(win.astype(np.int64), device=device)
-            scores, _ = model(win[:, :-1])                                   # (n, k + L - 1, V)
-            scores = scores[:, k - 1:]                                       # predictions of the targets
+            scores, _ = model(win[:, :-1])                                   # (n, w + k + L - 1, V)
+            scores = scores[:, warmup + k - 1:]                              # predictions of the targets
+            win = win[:, warmup:]
             out.append(F.cross_entropy(scores.reshape(-1, scores.shape[-1]).double(),
                                        win[:, k:].reshape(-1)).item())
     model.train(was_training)

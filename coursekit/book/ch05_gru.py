@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from coursekit.book.ch04_lstm import TRAIN_DEFAULTS, _train_kwargs, train_recall
+from coursekit.nn import gru as ck_gru
 
-__all__ = ["GREFF_CELLS", "VARIANT_CONFIG", "variant_experiment"]
+__all__ = ["GREFF_CELLS", "VARIANT_CONFIG", "variant_experiment", "gru_gradient_norms"]
 
 #: The cells of the Greff-style comparison: all written from tensor ops in coursekit.
 GREFF_CELLS = ("lstm_vanilla", "lstm_no_forget", "lstm_peephole", "lstm_coupled", "gru_ops")
@@ -49,3 +50,31 @@ def variant_experiment(config=None, *, progress=False):
             r["accuracy"].append([float(a) for a in hist["eval_acc"]])
             r["seconds"].append(round(hist["seconds"][-1], 2))
     return {"config": config, "eval_step": steps, "results": results}
+
+
+def gru_gradient_norms(x, Wx, Wh, b, bhn, dh_last, h0=None):
+    """How far a gradient at the last step reaches back through a GRU (numpy, PyTorch's form).
+
+    Shapes: x (N, T, D), Wx (D, 3H), Wh (H, 3H), b (3H,), bhn (H,), dh_last (N, H) = dL/dh_T
+    -> dict with "h" (T,): ||dL/dh_t|| for t = 1..T (Frobenius norm over the batch), and
+    "z" (T,): the mean update gate at each step.
+    Formula: one :func:`coursekit.nn.gru.gru_step_backward` per step, from t = T down to 1.
+    With h_t = (1 - z_t) * n_t + z_t * h_{t-1} (z weighs the old state), the direct path
+    gives dL/dh_{t-1} = dL/dh_t * z_t, elementwise, plus the paths through the gates and
+    the candidate, which go through W_h like the RNN's.
+    Chapter 5: how far the GRU's gradient reaches (as chapter 4 measures the LSTM's).
+    """
+    N, T, D = x.shape
+    H = Wh.shape[0]
+    h = np.zeros((N, H), dtype=x.dtype) if h0 is None else h0
+    caches, z_mean = [], np.empty(T)
+    for t in range(T):
+        a_z = x[:, t] @ Wx[:, H:2 * H] + h @ Wh[:, H:2 * H] + b[H:2 * H]
+        z_mean[t] = np.mean(1.0 / (1.0 + np.exp(-a_z)))
+        h, cache = ck_gru.gru_step_forward(x[:, t], h, Wx, Wh, b, bhn)
+        caches.append(cache)
+    dh, norms = dh_last, np.empty(T)
+    for t in reversed(range(T)):
+        norms[t] = np.linalg.norm(dh)
+        dh = ck_gru.gru_step_backward(dh, caches[t])[1]  # dL/dh_{t-1}
+    return {"h": norms, "z": z_mean}

@@ -4,6 +4,10 @@
   (torch; chapters 3 and 4), with ``evaluate`` and its checkpoint helpers.
 - :mod:`~coursekit.models.charrnn`: the same model from scratch in numpy, trained
   with truncated BPTT and Adagrad (chapter 3).
+- :mod:`~coursekit.models.captioners`: ``ShowAndTell`` and ``ShowAttendTell``, torch
+  image captioners on a ``ConvEncoder`` with greedy and beam decoding (chapter 11).
+- :mod:`~coursekit.models.captioning`: ``CaptioningRNN``, the numpy image captioner in
+  the CS231n API (loss with ``<NULL>`` masked, greedy ``sample``; chapter 11).
 - :mod:`~coursekit.models.sequence`: ``SequenceNet``, the one configurable model of
   the synthetic tasks (chapters 2, 4 and 5).
 - :mod:`~coursekit.models.listops`: ``TreeClassifier`` and ``SequenceClassifier``, the
