@@ -53,7 +53,7 @@ def draw_tree(labels, children, *, notes=None, colors=None, ax=None, title=None,
     """Draw a tree bottom-up (leaves below); ``notes[j]`` is printed under node j's label."""
     x, y = tree_layout(children)
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(4.0, 0.55 * (x.max() + 1) + 1), 0.9 * (y.max() + 1) + 1),
+        _, ax = plt.subplots(figsize=(max(4.0, 0.55 * (x.max() + 1) + 1), 0.6 * (y.max() + 1) + 1.2),
                              layout="constrained")
     for j, row in enumerate(children):
         for k in row:
@@ -163,7 +163,7 @@ def explorer_figure(model, text):
     notes = [None if v is None else f"= {v[0]}\nmodel {v[1]} ({v[2]:.2f})" for v in values]
     colors = ["white" if v is None else ("#cdeccd" if v[0] == v[1] else "#f6c9c4") for v in values]
     fig = draw_tree(labels, children, notes=notes, colors=colors, fontsize=9,
-                    title=f"{text}: green = the model reads the right value there")
+                    title=f"{text}\ngreen: the model holds the right value at that node")
     fig.set_size_inches(max(5.0, fig.get_size_inches()[0]), fig.get_size_inches()[1] + 0.6)
     return fig
 

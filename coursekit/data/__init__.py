@@ -9,6 +9,8 @@ sha256). Nothing downloads at run time. One loader module per dataset:
 - :mod:`~coursekit.data.batches`: batches of character ids (chapters 2-3);
 - :mod:`~coursekit.data.text`: vocabularies and tokenisation;
 - :mod:`~coursekit.data.tasks`: the synthetic sequence tasks (chapters 2, 4, 5).
+- :mod:`~coursekit.data.trees` and :mod:`~coursekit.data.listops`: trees as plain data and
+  the ListOps generator (chapter 8).
 
 ``CHECKPOINT_DIR`` holds the small trained models chapters load, ``RESULTS_DIR``
 the precomputed experiment results (both written by scripts in ``benchmarks/``).

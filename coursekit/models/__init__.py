@@ -13,4 +13,6 @@
   (torch; chapter 6).
 - :mod:`~coursekit.models.sequence`: ``SequenceNet``, the one configurable model of
   the synthetic tasks (chapters 2, 4 and 5).
+- :mod:`~coursekit.models.listops`: ``TreeClassifier`` and ``SequenceClassifier``, the
+  ListOps models of chapter 8, with their batching and training loop.
 """
