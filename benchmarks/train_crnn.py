@@ -44,6 +44,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--channels", type=int, nargs="+", default=[16, 32, 64])
+    ap.add_argument("--downsample", type=int, default=2)
     ap.add_argument("--test", type=int, default=1000, help="test strings (test digits only)")
     ap.add_argument("--valid", type=int, default=300)
     ap.add_argument("--beam", type=int, default=8)
@@ -55,7 +56,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    model = CRNN(channels=args.channels, hidden=args.hidden)
+    model = CRNN(channels=args.channels, hidden=args.hidden, downsample=args.downsample)
     n_params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     budget = args.minutes * 60
