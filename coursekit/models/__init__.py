@@ -6,4 +6,6 @@
   with truncated BPTT and Adagrad (chapter 3).
 - :mod:`~coursekit.models.sequence`: ``SequenceNet``, the one configurable model of
   the synthetic tasks (chapters 2, 4 and 5).
+- :mod:`~coursekit.models.crnn`: ``CRNN``, conv columns read by a bidirectional LSTM and
+  trained with CTC (chapter 12).
 """

@@ -4,7 +4,9 @@ One file per family: :mod:`~coursekit.nn.layers` (affine, softmax, losses,
 embedding), :mod:`~coursekit.nn.rnn` (chapter 1), :mod:`~coursekit.nn.lstm` and
 :mod:`~coursekit.nn.lstm_variants` (chapter 4), :mod:`~coursekit.nn.gru` and
 :mod:`~coursekit.nn.gru_original` (chapter 5), :mod:`~coursekit.nn.cnn` (small
-convolutional encoders for chapters 11 and 12). Each family's file holds the
+convolutional encoders for chapters 11 and 12), :mod:`~coursekit.nn.ctc` and
+:mod:`~coursekit.nn.ctc_decode` (CTC loss, gradient and decoders, chapter 12). Each family's
+file holds the
 functional numpy API (``*_forward(...) -> (out, cache)``, ``*_backward(dout, cache)``),
 its torch module written from tensor ops, and converters to and from the matching
 ``torch.nn`` module.
