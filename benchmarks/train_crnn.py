@@ -44,6 +44,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--channels", type=int, nargs="+", default=[16, 32, 64])
+    ap.add_argument("--downsample", type=int, default=2)
     ap.add_argument("--test", type=int, default=1000, help="test strings (test digits only)")
     ap.add_argument("--valid", type=int, default=300)
     ap.add_argument("--beam", type=int, default=8)
@@ -52,10 +53,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--out", default=str(CHECKPOINT_DIR / "crnn_digits.pt"))
     ap.add_argument("--json", default=str(RESULTS_DIR / "crnn_digits.json"))
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--note", default="shared 2-core CPU under the lock; other jobs shared the cores",
+                    help="how the run was made (stored in the JSON)")
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    model = CRNN(channels=args.channels, hidden=args.hidden)
+    model = CRNN(channels=args.channels, hidden=args.hidden, downsample=args.downsample)
     n_params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     budget = args.minutes * 60
@@ -82,6 +85,8 @@ def main(argv=None) -> dict:
             curve.append([step, round(elapsed, 1), round(running, 4)])
             bar.n = int(elapsed)
             bar.set_postfix(step=step, loss=f"{running:.3f}")
+            if args.no_progress and step % 250 == 0:
+                print(f"step {step} {elapsed:.0f} s loss {running:.3f}", flush=True)
     train_seconds = time.perf_counter() - start
     bar.close()
 
@@ -101,7 +106,7 @@ def main(argv=None) -> dict:
         "valid": {k: v for k, v in valid.items() if k not in ("greedy", "beam")},
         "curve": curve, "torch": torch.__version__, "numpy": np.__version__,
         "machine": platform.machine(), "date": time.strftime("%Y-%m-%d %H:%M"),
-        "note": "shared 2-core CPU under the lock; other jobs shared the cores",
+        "note": args.note,
     }
     save_checkpoint(args.out, model, extra={"classes": "blank + digits 0-9 as classes 1-10"},
                     metrics={k: record[k] for k in ("steps", "train_seconds", "params")}

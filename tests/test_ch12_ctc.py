@@ -62,3 +62,8 @@ def test_crnn_shapes_and_round_trip(tmp_path):
     assert digits_to_text([1, 10, 3]) == "092"
     with pytest.raises(ValueError, match="pixels high"):
         model(torch.zeros(1, 28, 200))
+    small = CRNN(hidden=8, channels=(4, 8, 8), downsample=2).eval()
+    with torch.no_grad():
+        assert small(torch.tensor(s.images)).shape == (3, 25, 11) == (3, small.frames(200), 11)
+    with pytest.raises(ValueError, match="downsample"):
+        CRNN(downsample=3)

@@ -8,9 +8,11 @@ sha256). Nothing downloads at run time. One loader module per dataset:
 - :mod:`~coursekit.data.shakespeare`: eight plays as plain text (chapters 2-6);
 - :mod:`~coursekit.data.batches`: batches of character ids (chapters 2-3);
 - :mod:`~coursekit.data.text`: vocabularies and tokenisation;
-- :mod:`~coursekit.data.tasks`: the synthetic sequence tasks (chapters 2, 4, 5).
+- :mod:`~coursekit.data.tasks`: the synthetic sequence tasks (chapters 2, 4, 5);
 - :mod:`~coursekit.data.trees` and :mod:`~coursekit.data.listops`: trees as plain data and
-  the ListOps generator (chapter 8).
+  the ListOps generator (chapter 8);
+- :mod:`~coursekit.data.mnist`: MNIST digits and handwritten digit strings (chapter 12);
+- :mod:`~coursekit.data.glyphs`: tiny glyph strips for CTC exercises (assignment 7).
 
 ``CHECKPOINT_DIR`` holds the small trained models chapters load, ``RESULTS_DIR``
 the precomputed experiment results (both written by scripts in ``benchmarks/``).

@@ -15,4 +15,6 @@
   the synthetic tasks (chapters 2, 4 and 5).
 - :mod:`~coursekit.models.listops`: ``TreeClassifier`` and ``SequenceClassifier``, the
   ListOps models of chapter 8, with their batching and training loop.
+- :mod:`~coursekit.models.crnn`: ``CRNN``, conv columns read by a bidirectional LSTM and
+  trained with CTC (chapter 12).
 """

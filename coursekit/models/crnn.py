@@ -39,20 +39,28 @@ class CRNN(nn.Module):
         hidden: LSTM hidden size per direction.
         num_classes: classes including the blank (11 for digits).
         dropout: dropout on the conv features and before the output layer.
+        downsample: average-pool the image by this factor first (2: a 32 x 200 line is read
+            at 16 x 100, four times less convolution work).
 
     ``config`` holds the constructor arguments (for checkpoints). Chapter 12.
     """
 
     def __init__(self, height: int = 32, channels=(16, 32, 64), pools=((2, 2), (2, 2), (2, 1)),
-                 hidden: int = 64, num_classes: int = 11, dropout: float = 0.1, *,
-                 device=None, dtype=None):
+                 hidden: int = 64, num_classes: int = 11, dropout: float = 0.1,
+                 downsample: int = 1, *, device=None, dtype=None):
         super().__init__()
+        if isinstance(downsample, bool) or not isinstance(downsample, int) or downsample < 1 \
+                or height % downsample:
+            raise ValueError(f"downsample must be a positive int dividing height={height}, got "
+                             f"{downsample!r}")
         self.config = dict(height=int(height), channels=[int(c) for c in channels],
                            pools=[list(p) for p in pools], hidden=int(hidden),
-                           num_classes=int(num_classes), dropout=float(dropout))
+                           num_classes=int(num_classes), dropout=float(dropout),
+                           downsample=int(downsample))
         kw = dict(device=device, dtype=dtype)
+        self.shrink = nn.AvgPool2d(downsample) if downsample > 1 else nn.Identity()
         self.encoder = ConvEncoder(1, channels, pools, dropout=dropout, **kw)
-        h_out, _ = self.encoder.output_size(height, 10 ** 6)
+        h_out, _ = self.encoder.output_size(height // downsample, 10 ** 6)
         if h_out < 1:
             raise ValueError(f"height {height} is too small for pools {pools}")
         self.features = self.encoder.out_channels * h_out
@@ -62,7 +70,8 @@ class CRNN(nn.Module):
 
     def frames(self, width: int) -> int:
         """T, the number of frames (columns) for an image ``width`` pixels wide."""
-        return self.encoder.output_size(self.config["height"], width)[1]
+        d = self.config["downsample"]
+        return self.encoder.output_size(self.config["height"] // d, width // d)[1]
 
     def columns(self, images: torch.Tensor) -> torch.Tensor:
         """The conv feature columns as a sequence: (N, 1, H, W) -> (N, T, C * H')."""
@@ -71,7 +80,7 @@ class CRNN(nn.Module):
         if images.shape[2] != self.config["height"]:
             raise ValueError(f"images must be {self.config['height']} pixels high, got shape "
                              f"{tuple(images.shape)}")
-        f = self.encoder(images)                              # (N, C, H', W')
+        f = self.encoder(self.shrink(images))                 # (N, C, H', W')
         n, c, h, w = f.shape
         return f.permute(0, 3, 1, 2).reshape(n, w, c * h)
 
