@@ -46,3 +46,16 @@ def test_an_open_update_gate_carries_the_gradient_further():
     assert reach[4.0] > 100 * reach[0.0]
     with pytest.raises(ValueError):
         ch05.gru_gradient_norms(x[:, :, :3], P["Wx"], P["Wh"], P["b"], P["bhn"], dh_last)
+
+
+def test_gru_checkpoint_reproduces_its_figure():
+    from coursekit.data import CHECKPOINT_DIR
+    from coursekit.data.shakespeare import load_shakespeare, split_text
+    from coursekit.models.charlm import evaluate, load_charlm
+
+    model, vocab, info = load_charlm(CHECKPOINT_DIR / "charlm_gru.pt")
+    assert info["config"]["cell"] == "gru"
+    _, val = split_text(load_shakespeare())
+    got = evaluate(model, vocab.encode(val[:30_000]), batch_size=8, seq_len=256)
+    assert abs(got - info["metrics"]["val_loss_nats"]) < 0.1, got
+    assert got < 2.0
