@@ -38,6 +38,7 @@ K = 5               # tokens per k-gram
 W = 3               # winnowing window (hashes)
 THRESHOLD = 0.9     # flagged at or above this (independent solutions here reach 0.81)
 MIN_FINGERPRINTS = 6  # functions shorter than this are too generic to compare
+MIN_STATEMENTS = 3    # and so are one- and two-statement functions (the obvious one-liner)
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,11 @@ def _parse(source: str) -> ast.Module | None:
         return None
 
 
+def _comparable(node) -> frozenset:
+    """The fingerprint of a function long enough to compare, else an empty set."""
+    return fingerprint(node) if len(statements(node)) >= MIN_STATEMENTS else frozenset()
+
+
 def functions_in_code(cells: list[str], names=None) -> dict[str, frozenset]:
     """Fingerprints of the top-level functions defined in ``cells`` (the last definition of a
     name wins, as when the notebook runs); only ``names`` if given."""
@@ -166,7 +172,7 @@ def functions_in_code(cells: list[str], names=None) -> dict[str, frozenset]:
         for node in tree.body if tree else ():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
                     (names is None or node.name in names):
-                found[node.name] = fingerprint(node)
+                found[node.name] = _comparable(node)
     return found
 
 
@@ -188,10 +194,10 @@ def coursekit_functions() -> dict[str, frozenset]:
             if isinstance(node, ast.ClassDef):
                 for item in node.body:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        _PACKAGE_CACHE[f"{module}.{node.name}.{item.name}"] = fingerprint(item)
+                        _PACKAGE_CACHE[f"{module}.{node.name}.{item.name}"] = _comparable(item)
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                _PACKAGE_CACHE[f"{module}.{node.name}"] = fingerprint(node)
+                _PACKAGE_CACHE[f"{module}.{node.name}"] = _comparable(node)
     return _PACKAGE_CACHE
 
 
