@@ -54,6 +54,7 @@ def test_source_scores_full_marks_and_release_zero(a3):
     assert (SOURCE.read_bytes(), RELEASE.read_bytes()) == before  # submissions never modified
     q9 = [t.output for t in src.tests if t.question == "q9"]
     assert len(q9) == 2 and all("recomputed by the grader with the reference LSTM" in o for o in q9)
+    assert src.seconds < 30
 
 
 # Each wrong submission is the solved notebook with one consistent mistake.
@@ -63,26 +64,29 @@ WRONG = {
                      "    g = np.tanh(a[:, 3 * H:])\n    o = sigmoid(a[:, 2 * H:3 * H])"),
                     ("[da_i, da_f, da_g, da_o]", "[da_i, da_f, da_o, da_g]")],
                    {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q9": 0}),
-    # the old cell's gradient forgets the forget gate: 5 of 6 step gradients right, BPTT all wrong
-    "no_forget_in_dprev_c": ([("dprev_c = dc * f ", "dprev_c = dc ")], {"q2": 10, "q4": 0}),
-    # GRU with the other update-gate convention, consistently in forward and backward
-    "gru_z_flipped": ([("next_h = z * prev_h + (1 - z) * n", "next_h = (1 - z) * prev_h + z * n"),
-                       ("dn = dnext_h * (1 - z)", "dn = dnext_h * z"),
-                       ("dz = dnext_h * (prev_h - n)", "dz = dnext_h * (n - prev_h)"),
-                       ("dprev_h = dnext_h * z + dha @ Wh.T", "dprev_h = dnext_h * (1 - z) + dha @ Wh.T")],
-                      {"q5": 0, "q6": 0, "q7": 0, "q8": 0}),
-    # float64 accumulators: in the float32 case db and dbhn come back float64 (2 of 6 arrays wrong)
-    "gru_float64_biases": ([("db, dbhn = np.zeros(Wh.shape[1], dtype=x.dtype), "
-                             "np.zeros(h0.shape[1], dtype=x.dtype)",
-                             "db, dbhn = np.zeros(Wh.shape[1]), np.zeros(h0.shape[1])")],
-                           {"q8": 11}),
-    # the LSTM step delegates to the coursekit reference (appended cell)
+    # the old cell's gradient forgets the forget gate: 6 of 7 step gradients right, BPTT all wrong
+    "no_forget_in_dprev_c": ([("dprev_c = dc * f ", "dprev_c = dc ")], {"q2": 12 * 6 / 7, "q4": 0}),
+    # the projection's gradient taken from the wrong side: only dWr is wrong in the step
+    "projection_gradient_transposed": ([("    dWr = m.T @ dnext_r\n", "    dWr = (dnext_r.T @ m).T * 0.5\n")],
+                                       {"q2": 12 * 6 / 7, "q4": 12 * 6 / 7}),
+    # MGU with the candidate reading prev_h, not the reset state f * prev_h (no reset at all)
+    "mgu_no_reset": ([("    fh = f * prev_h  # the reset state the candidate reads",
+                       "    fh = prev_h  # the reset state the candidate reads")],
+                     {"q5": 0, "q6": 0, "q7": 0, "q8": 0}),
+    # float64 accumulator: in the float32 case db comes back float64 (1 of 5 arrays wrong)
+    "mgu_float64_bias": ([("np.zeros(Wh.shape[1], dtype=x.dtype)\n    for t in reversed(range(x.shape[1])):\n"
+                           "        dx[:, t], dprev_h, dWx_t, dWh_t, db_t = mgu_step_backward",
+                           "np.zeros(Wh.shape[1])\n    for t in reversed(range(x.shape[1])):\n"
+                           "        dx[:, t], dprev_h, dWx_t, dWh_t, db_t = mgu_step_backward")],
+                         {"q8": 12 - 3 / 5}),
+    # the LSTMP step delegates to the coursekit LSTM step (appended cell)
     "calls_reference": (None, {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q9": 0}),
 }
 #: q9 judges only the trained model; with a biased gradient training may or may not still succeed
-UNCHECKED = {"no_forget_in_dprev_c": {"q9"}}
-CALLS_REFERENCE = ("import coursekit.nn.lstm\n\n\ndef lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):\n"
-                   "    return coursekit.nn.lstm.lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)\n")
+UNCHECKED = {"no_forget_in_dprev_c": {"q9"}, "projection_gradient_transposed": {"q9"}}
+CALLS_REFERENCE = ("import coursekit.nn.lstm\n\n\ndef lstmp_step_forward(x, prev_r, prev_c, Wx, Wh, b, Wr):\n"
+                   "    h, c, cache = coursekit.nn.lstm.lstm_step_forward(x, prev_r, prev_c, Wx, Wh, b)\n"
+                   "    return h @ Wr, c, cache\n")
 
 
 def wrong_submission(name: str, folder: Path) -> Path:
@@ -106,13 +110,14 @@ def test_wrong_submissions_get_partial_scores(name, a3, tmp_path):
     got = scores(result)
     for q in UNCHECKED.get(name, ()):
         got.pop(q), expected.pop(q)
-    assert got == expected, [(t.name, t.output[:300]) for t in result.tests if t.score < t.max_score]
+    assert got == pytest.approx(expected), [(t.name, t.output[:300]) for t in result.tests
+                                            if t.score < t.max_score]
     if name == "calls_reference":
         out = " ".join(t.output for t in result.tests if t.question == "q1")
         assert "ReferenceCallError" in out and "coursekit.nn.lstm.lstm_step_forward" in out
     if name == "no_forget_in_dprev_c":
         q2 = [t.output for t in result.tests if t.question == "q2"]
-        assert all(o.startswith("5 of 6 returned arrays are right") and "dprev_c: " in o for o in q2)
+        assert all(o.startswith("6 of 7 returned arrays are right") and "dprev_c: " in o for o in q2)
 
 
 def test_match_each_gives_credit_per_array(a3):
@@ -120,30 +125,69 @@ def test_match_each_gives_credit_per_array(a3):
     q = assignment.question("q6")
     case = q.cases[0]
     inputs = draw_inputs(q, case, np.random.default_rng(case.seed))
-    next_h, cache = refs["gru_step_forward"](*(inputs[k].copy() for k in q.steps[0].args))
-    grads = refs["gru_step_backward"](inputs["dnext_h"].copy(), cache)
+    next_h, cache = refs["mgu_step_forward"](*(inputs[k].copy() for k in q.steps[0].args))
+    grads = refs["mgu_step_backward"](inputs["dnext_h"].copy(), cache)
     got = dict(zip([o.name for o in q.outputs], grads))
     exp = run_steps(q, case, {k: v.copy() for k, v in inputs.items()}, refs)
     assert checks_a3.match_each(q, case, inputs, got, exp)[0] == 1.0
     got["dWh"] = got["dWh"] + 1e-3
     got["db"] = got["db"].astype(np.float32)
     frac, lines = checks_a3.match_each(q, case, inputs, got, exp)
-    assert frac == pytest.approx(4 / 6)
-    assert lines[0].startswith("4 of 6") and any("dWh: " in s and "wrong" in s for s in lines)
+    assert frac == pytest.approx(3 / 5)
+    assert lines[0].startswith("3 of 5") and any("dWh: " in s and "wrong" in s for s in lines)
     assert any("db: expected dtype float64" in s for s in lines)
     with pytest.raises(ValueError, match="needs a reference"):
         checks_a3.match_each(q, case, inputs, got, None)
+
+
+def test_references_agree_with_torch_and_finite_differences():
+    """LSTMP against torch.nn.LSTM(proj_size=P) in float64; both backward passes against
+    finite differences; with Wr = I the LSTMP is coursekit's LSTM."""
+    import torch
+    from coursekit.nn.lstm import lstm_forward
+    from coursekit.train.gradcheck import numerical_gradient, rel_error
+    ref, rng = local("a3_gated_cells", "reference"), np.random.default_rng(0)
+    N, T, D, H, P = 2, 4, 3, 5, 3
+    x, r0, c0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, P)), rng.standard_normal((N, H))
+    Wx, Wh, b, Wr = (0.5 * rng.standard_normal(s) for s in ((D, 4 * H), (P, 4 * H), (4 * H,), (H, P)))
+    lstm = torch.nn.LSTM(D, H, proj_size=P, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        for prm, v in ((lstm.weight_ih_l0, Wx.T), (lstm.weight_hh_l0, Wh.T), (lstm.bias_ih_l0, b),
+                       (lstm.weight_hr_l0, Wr.T)):
+            prm.copy_(torch.from_numpy(np.ascontiguousarray(v)))
+        lstm.bias_hh_l0.zero_()
+        out, (_, c_T) = lstm(torch.from_numpy(x), (torch.from_numpy(r0)[None], torch.from_numpy(c0)[None]))
+    r, c, cache = ref.lstmp_forward(x, r0, Wx, Wh, b, Wr, c0)
+    np.testing.assert_allclose(r, out.numpy(), atol=1e-10)
+    np.testing.assert_allclose(c[:, -1], c_T[0].numpy(), atol=1e-10)
+    Whh = 0.5 * rng.standard_normal((H, 4 * H))
+    h_plain = lstm_forward(x, np.zeros((N, H)), Wx, Whh, b, c0)[0]
+    np.testing.assert_allclose(ref.lstmp_forward(x, np.zeros((N, H)), Wx, Whh, b, np.eye(H), c0)[0],
+                               h_plain, atol=1e-12)
+    dr, dc = rng.standard_normal(r.shape), rng.standard_normal(c.shape)
+    loss = lambda: (lambda o: np.sum(o[0] * dr) + np.sum(o[1] * dc))(
+        ref.lstmp_forward(x, r0, Wx, Wh, b, Wr, c0))
+    for a, g in zip((x, r0, c0, Wx, Wh, b, Wr), ref.lstmp_backward(dr, cache, dc)):
+        assert rel_error(g, numerical_gradient(loss, a)) < 1e-6
+    h0 = rng.standard_normal((N, H))
+    Ux, Uh, ub = (0.5 * rng.standard_normal(s) for s in ((D, 2 * H), (H, 2 * H), (2 * H,)))
+    h, cache = ref.mgu_forward(x, h0, Ux, Uh, ub)
+    dh = rng.standard_normal(h.shape)
+    loss = lambda: np.sum(ref.mgu_forward(x, h0, Ux, Uh, ub)[0] * dh)
+    for a, g in zip((x, h0, Ux, Uh, ub), ref.mgu_backward(dh, cache)):
+        assert rel_error(g, numerical_gradient(loss, a)) < 1e-6
 
 
 def test_recall_check_uses_its_own_sequences_and_rejects_bad_parameters(a3):
     assignment, _ = a3
     q = assignment.question("q9")
     case = q.cases[0]
-    K, H = case.sizes["K"], 6
+    K, H, P = case.sizes["K"], 6, 4
     inputs = draw_inputs(q, case, np.random.default_rng(case.seed))
     rng = np.random.default_rng(0)
-    untrained = {"Wx": rng.standard_normal((2 * K, 4 * H)), "Wh": rng.standard_normal((H, 4 * H)),
-                 "b": np.zeros(4 * H), "W_out": rng.standard_normal((H, K)), "b_out": np.zeros(K)}
+    untrained = {"Wx": rng.standard_normal((2 * K, 4 * H)), "Wh": rng.standard_normal((P, 4 * H)),
+                 "b": np.zeros(4 * H), "Wr": rng.standard_normal((H, P)),
+                 "W_out": rng.standard_normal((P, K)), "b_out": np.zeros(K)}
     frac, lines = checks_a3.recall_accuracy(q, case, inputs, untrained, None)
     acc = float(re.search(r"reference LSTM: ([0-9.]+)", lines[0]).group(1))
     assert frac == 0.0 and acc < 0.5
@@ -151,17 +195,18 @@ def test_recall_check_uses_its_own_sequences_and_rejects_bad_parameters(a3):
     bad = [({**untrained, "Wx": untrained["Wx"][:, :-1]}, "Wx: expected shape"),
            ({**untrained, "Wh": np.zeros((H, 3 * H))}, "Wh: expected shape"),
            ({**untrained, "b": untrained["b"].astype(np.float32)}, "b: expected dtype float64"),
-           ({**untrained, "W_out": np.full((H, K), np.nan)}, "W_out: contains NaN"),
+           ({**untrained, "W_out": np.full((P, K), np.nan)}, "W_out: contains NaN"),
            ({k: v for k, v in untrained.items() if k != "b_out"}, "must include b_out"),
-           ({**untrained, "Wh": np.zeros((300, 1200)), "Wx": np.zeros((2 * K, 1200)),
-             "b": np.zeros(1200), "W_out": np.zeros((300, K))}, "larger than the 256")]
+           ({**untrained, "Wr": np.zeros((300, P)), "Wx": np.zeros((2 * K, 1200)),
+             "b": np.zeros(1200), "Wh": np.zeros((P, 1200))}, "larger than the 256")]
     for params, message in bad:
         frac, lines = checks_a3.recall_accuracy(q, case, inputs, params, None)
         assert frac == 0.0 and message in lines[0], lines
 
 
 def test_recall_check_gives_full_points_to_a_hand_built_memory(a3):
-    """An LSTM whose weights are set by hand to store the marked symbol passes, so the check can be met."""
+    """An LSTMP whose weights are set by hand to store the marked symbol passes, so the check can
+    be met; the grader's folded evaluation (Wr Wh, Wr W_out) equals the reference LSTMP's."""
     assignment, _ = a3
     q = assignment.question("q9")
     case = q.cases[1]
@@ -173,9 +218,19 @@ def test_recall_check_gives_full_points_to_a_hand_built_memory(a3):
     for s in range(K):
         Wx[K + s, s] = 2 * big  # a marked symbol opens unit s's input gate
         Wx[K + s, 2 * H + s] = big  # and writes +1 into cell s
-    params = {"Wx": Wx, "Wh": Wh, "b": b, "W_out": np.eye(H, K), "b_out": np.zeros(K)}
+    params = {"Wx": Wx, "Wh": Wh, "b": b, "Wr": np.eye(H), "W_out": np.eye(H, K), "b_out": np.zeros(K)}
     frac, lines = checks_a3.recall_accuracy(q, case, inputs, params, None)
     assert frac == 1.0 and "1.000" in lines[0]
+    ref, rng = local("a3_gated_cells", "reference"), np.random.default_rng(1)
+    P = 5
+    p = {"Wx": rng.standard_normal((2 * K, 4 * H)), "Wh": rng.standard_normal((P, 4 * H)),
+         "b": rng.standard_normal(4 * H), "Wr": rng.standard_normal((H, P)),
+         "W_out": rng.standard_normal((P, K)), "b_out": rng.standard_normal(K)}
+    seqs = rng.integers(0, K, (50, 7))
+    from coursekit.data.tasks import recall_inputs
+    r, _, _ = ref.lstmp_forward(recall_inputs(seqs, K), np.zeros((50, P)), p["Wx"], p["Wh"], p["b"], p["Wr"])
+    want = np.argmax(r[:, -1] @ p["W_out"] + p["b_out"], axis=1)
+    np.testing.assert_array_equal(checks_a3.recall_predictions(p, seqs, K), want)
 
 
 def test_release_check_runs_in_the_students_namespace(capsys):
@@ -184,7 +239,7 @@ def test_release_check_runs_in_the_students_namespace(capsys):
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     ns: dict = {}
     exec(code[0], ns)  # setup: imports, sigmoid, check = make_check(r'''{...}''')
-    exec(code[1], ns)  # lstm_step_forward with its NotImplementedError
+    exec(code[1], ns)  # lstmp_step_forward with its NotImplementedError
     exec('check("q1")', ns)
     assert "q1: not implemented yet" in capsys.readouterr().out
     src = [c.source for c in nbformat.read(SOURCE, as_version=4).cells if c.cell_type == "code"]

@@ -4,26 +4,20 @@ Read by ``coursekit grade`` (all cases) and ``coursekit assign`` (which inlines
 the public cases into the student notebook for ``check("q1")``). Hidden cases
 draw their inputs at grading time from a seed derived from the instructor's
 secret and the submission's code. This file holds no secret and no expected
-output: the grader computes those with the coursekit references named in
-``REFERENCES``.
+output: the grader computes those with the references in this folder's
+``reference.py``: the LSTM with a recurrent projection (q1-q4) and the minimal
+gated unit (q5-q8), extensions of chapters 4 and 5 that coursekit does not hold.
 
 Questions q1-q8 use ``checks_a3:match_each``: each returned array that
 matches the reference earns its share of a case's points. q9 runs the trained
-LSTM that ``train_recall`` returns through the reference LSTM on fresh
-sequences (``checks_a3:recall_accuracy``).
+LSTM with projection that ``train_recall`` returns on fresh sequences
+(``checks:recall_accuracy``).
 """
 from coursekit.grading.spec import Arg, Assignment, Case, Output, Question, Step, result, size
 
-REFERENCES = {
-    "lstm_step_forward": "coursekit.nn.lstm.lstm_step_forward",
-    "lstm_step_backward": "coursekit.nn.lstm.lstm_step_backward",
-    "lstm_forward": "coursekit.nn.lstm.lstm_forward",
-    "lstm_backward": "coursekit.nn.lstm.lstm_backward",
-    "gru_step_forward": "coursekit.nn.gru.gru_step_forward",
-    "gru_step_backward": "coursekit.nn.gru.gru_step_backward",
-    "gru_forward": "coursekit.nn.gru.gru_forward",
-    "gru_backward": "coursekit.nn.gru.gru_backward",
-}
+#: the solutions of the graded functions: this folder's reference.py (never in the release)
+REFERENCES = {f"{cell}_{part}": f"reference:{cell}_{part}" for cell in ("lstmp", "mgu")
+              for part in ("step_forward", "step_backward", "forward", "backward")}
 MATCH_EACH = "checks:match_each"
 
 
@@ -34,7 +28,7 @@ def cases(public: dict, hidden64: dict, hidden32: dict, points: tuple, seed: int
 
 
 def sizes(G: int, **dims) -> dict:
-    """Case sizes plus the stacked width ``"4H"`` (LSTM) or ``"3H"`` (GRU)."""
+    """Case sizes plus the stacked width ``"4H"`` (LSTM) or ``"2H"`` (MGU)."""
     return {**dims, f"{G}H": G * dims["H"]}
 
 
@@ -51,52 +45,55 @@ def returned(step: int, names) -> tuple:
 
 
 W = 0.5  # scale of the drawn weights: gates neither saturated nor linear
-LSTM_W = (Arg("Wx", ("D", "4H"), scale=W), Arg("Wh", ("H", "4H"), scale=W), Arg("b", ("4H",), scale=W))
-GRU_W = (Arg("Wx", ("D", "3H"), scale=W), Arg("Wh", ("H", "3H"), scale=W), Arg("b", ("3H",), scale=W),
-         Arg("bhn", ("H",), scale=W))
-LSTM_STEP = (Arg("x", ("N", "D")), Arg("prev_h", ("N", "H")), Arg("prev_c", ("N", "H"))) + LSTM_W
-LSTM_SEQ = (Arg("x", ("N", "T", "D")), Arg("h0", ("N", "H")), Arg("c0", ("N", "H"))) + LSTM_W
-GRU_STEP = (Arg("x", ("N", "D")), Arg("prev_h", ("N", "H"))) + GRU_W
-GRU_SEQ = (Arg("x", ("N", "T", "D")), Arg("h0", ("N", "H"))) + GRU_W
+LSTMP_W = (Arg("Wx", ("D", "4H"), scale=W), Arg("Wh", ("P", "4H"), scale=W), Arg("b", ("4H",), scale=W),
+           Arg("Wr", ("H", "P"), scale=W))
+MGU_W = (Arg("Wx", ("D", "2H"), scale=W), Arg("Wh", ("H", "2H"), scale=W), Arg("b", ("2H",), scale=W))
+LSTMP_STEP = (Arg("x", ("N", "D")), Arg("prev_r", ("N", "P")), Arg("prev_c", ("N", "H"))) + LSTMP_W
+LSTMP_SEQ = (Arg("x", ("N", "T", "D")), Arg("r0", ("N", "P")), Arg("c0", ("N", "H"))) + LSTMP_W
+MGU_STEP = (Arg("x", ("N", "D")), Arg("prev_h", ("N", "H"))) + MGU_W
+MGU_SEQ = (Arg("x", ("N", "T", "D")), Arg("h0", ("N", "H"))) + MGU_W
 
-STEP_SIZES = (dict(N=3, D=4, H=5), dict(N=4, D=6, H=7), dict(N=2, D=3, H=8))
-SEQ_SIZES = (dict(N=3, T=4, D=5, H=6), dict(N=2, T=6, D=4, H=5), dict(N=3, T=5, D=3, H=4))
+# the projection P differs from H in every case, so an LSTM without projection cannot pass
+STEP_SIZES = (dict(N=3, D=4, H=5, P=3), dict(N=4, D=6, H=7, P=4), dict(N=2, D=3, H=8, P=5))
+SEQ_SIZES = (dict(N=3, T=4, D=5, H=6, P=4), dict(N=2, T=6, D=4, H=5, P=3), dict(N=3, T=5, D=3, H=4, P=2))
 L_STEP, L_SEQ = ([sizes(4, **s) for s in ss] for ss in (STEP_SIZES, SEQ_SIZES))
-G_STEP, G_SEQ = ([sizes(3, **s) for s in ss] for ss in (STEP_SIZES, SEQ_SIZES))
+G_STEP, G_SEQ = ([sizes(2, **s) for s in ss] for ss in (STEP_SIZES, SEQ_SIZES))
 FORWARD, BACKWARD = (2, 3, 3), (3, 6, 3)  # public, hidden float64, hidden float32
 
-LSTM_STEP_CALL = Step("lstm_step_forward", ("x", "prev_h", "prev_c", "Wx", "Wh", "b"))
-LSTM_SEQ_CALL = Step("lstm_forward", ("x", "h0", "Wx", "Wh", "b", "c0"))
-GRU_STEP_CALL = Step("gru_step_forward", ("x", "prev_h", "Wx", "Wh", "b", "bhn"))
-GRU_SEQ_CALL = Step("gru_forward", ("x", "h0", "Wx", "Wh", "b", "bhn"))
+LSTMP_STEP_CALL = Step("lstmp_step_forward", ("x", "prev_r", "prev_c", "Wx", "Wh", "b", "Wr"))
+LSTMP_SEQ_CALL = Step("lstmp_forward", ("x", "r0", "Wx", "Wh", "b", "Wr", "c0"))
+MGU_STEP_CALL = Step("mgu_step_forward", ("x", "prev_h", "Wx", "Wh", "b"))
+MGU_SEQ_CALL = Step("mgu_forward", ("x", "h0", "Wx", "Wh", "b"))
+LSTMP_GRADS = ("dWx", "dWh", "db", "dWr")
+MGU_GRADS = ("dWx", "dWh", "db")
 
 QUESTIONS = (
-    question("q1", "lstm_step_forward", LSTM_STEP, (LSTM_STEP_CALL,),
-             returned(0, ("next_h", "next_c")), L_STEP, FORWARD, 301),
-    question("q2", "lstm_step_backward",
-             LSTM_STEP + (Arg("dnext_h", ("N", "H")), Arg("dnext_c", ("N", "H"))),
-             (LSTM_STEP_CALL, Step("lstm_step_backward", ("dnext_h", "dnext_c", result(0, 2)))),
-             returned(1, ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db")), L_STEP, BACKWARD, 302),
-    question("q3", "lstm_forward", LSTM_SEQ, (LSTM_SEQ_CALL,), returned(0, ("h", "c")),
+    question("q1", "lstmp_step_forward", LSTMP_STEP, (LSTMP_STEP_CALL,),
+             returned(0, ("next_r", "next_c")), L_STEP, FORWARD, 301),
+    question("q2", "lstmp_step_backward",
+             LSTMP_STEP + (Arg("dnext_r", ("N", "P")), Arg("dnext_c", ("N", "H"))),
+             (LSTMP_STEP_CALL, Step("lstmp_step_backward", ("dnext_r", "dnext_c", result(0, 2)))),
+             returned(1, ("dx", "dprev_r", "dprev_c") + LSTMP_GRADS), L_STEP, BACKWARD, 302),
+    question("q3", "lstmp_forward", LSTMP_SEQ, (LSTMP_SEQ_CALL,), returned(0, ("r", "c")),
              L_SEQ, FORWARD, 303),
-    question("q4", "lstm_backward",
-             LSTM_SEQ + (Arg("dh", ("N", "T", "H")), Arg("dc", ("N", "T", "H"))),
-             (LSTM_SEQ_CALL, Step("lstm_backward", ("dh", result(0, 2), "dc"))),
-             returned(1, ("dx", "dh0", "dc0", "dWx", "dWh", "db")), L_SEQ, BACKWARD, 304),
-    question("q5", "gru_step_forward", GRU_STEP, (GRU_STEP_CALL,), returned(0, ("next_h",)),
+    question("q4", "lstmp_backward",
+             LSTMP_SEQ + (Arg("dr", ("N", "T", "P")), Arg("dc", ("N", "T", "H"))),
+             (LSTMP_SEQ_CALL, Step("lstmp_backward", ("dr", result(0, 2), "dc"))),
+             returned(1, ("dx", "dr0", "dc0") + LSTMP_GRADS), L_SEQ, BACKWARD, 304),
+    question("q5", "mgu_step_forward", MGU_STEP, (MGU_STEP_CALL,), returned(0, ("next_h",)),
              G_STEP, FORWARD, 305),
-    question("q6", "gru_step_backward", GRU_STEP + (Arg("dnext_h", ("N", "H")),),
-             (GRU_STEP_CALL, Step("gru_step_backward", ("dnext_h", result(0, 1)))),
-             returned(1, ("dx", "dprev_h", "dWx", "dWh", "db", "dbhn")), G_STEP, BACKWARD, 306),
-    question("q7", "gru_forward", GRU_SEQ, (GRU_SEQ_CALL,), returned(0, ("h",)),
+    question("q6", "mgu_step_backward", MGU_STEP + (Arg("dnext_h", ("N", "H")),),
+             (MGU_STEP_CALL, Step("mgu_step_backward", ("dnext_h", result(0, 1)))),
+             returned(1, ("dx", "dprev_h") + MGU_GRADS), G_STEP, BACKWARD, 306),
+    question("q7", "mgu_forward", MGU_SEQ, (MGU_SEQ_CALL,), returned(0, ("h",)),
              G_SEQ, FORWARD, 307),
-    question("q8", "gru_backward", GRU_SEQ + (Arg("dh", ("N", "T", "H")),),
-             (GRU_SEQ_CALL, Step("gru_backward", ("dh", result(0, 1)))),
-             returned(1, ("dx", "dh0", "dWx", "dWh", "db", "dbhn")), G_SEQ, BACKWARD, 308),
+    question("q8", "mgu_backward", MGU_SEQ + (Arg("dh", ("N", "T", "H")),),
+             (MGU_SEQ_CALL, Step("mgu_backward", ("dh", result(0, 1)))),
+             returned(1, ("dx", "dh0") + MGU_GRADS), G_SEQ, BACKWARD, 308),
     Question("q9", "train_recall", ("train_recall",),
              (Arg("seqs", ("N", "T"), kind="int", high="K"),),
              (Step("train_recall", ("seqs",), {"n_symbols": size("K"), "seed": 0}),),
-             tuple(Output(k, result(0, 0, k)) for k in ("Wx", "Wh", "b", "W_out", "b_out")),
+             tuple(Output(k, result(0, 0, k)) for k in ("Wx", "Wh", "b", "Wr", "W_out", "b_out")),
              (Case(dict(K=4, T=20, N=500), 8, public=True, seed=309),
               Case(dict(K=8, T=60, N=1000), 12)),
              check="checks:recall_accuracy",
@@ -104,8 +101,9 @@ QUESTIONS = (
              timeout=60.0),
 )
 
-#: a submission calling any of these earns nothing for the test that does
-FORBIDDEN = tuple(REFERENCES.values()) + tuple(
+#: coursekit's gated cells, which q1-q8 extend: a submission calling one earns nothing for it
+FORBIDDEN = tuple(f"coursekit.nn.{cell}.{cell}_{part}" for cell in ("lstm", "gru")
+                  for part in ("step_forward", "step_backward", "forward", "backward")) + tuple(
     f"coursekit.nn.gru_original.gru_original_{f}"
     for f in ("step_forward", "step_backward", "forward", "backward"))
 

@@ -6,7 +6,10 @@ Each case is the instructor's solved notebook with one change, so the score it
 deserves is easy to state: every question scores full marks except those listed
 under ``"zero"`` in ``expected.json``. Most attacks sit in a wrapper of
 ``temporal_softmax_loss`` that misbehaves only when a mask is passed (only q9's
-tests pass one), so they can cost q9 and nothing else.
+tests pass one), so they can cost q9 and nothing else. (The graded functions are
+assignment 1's variants of the chapters' code: ``token_mean_softmax_loss`` is the loss
+per token, ``relu_rnn_step_forward`` the ReLU step, ``masked_rnn_forward`` the padded
+sequence.)
 """
 from __future__ import annotations
 
@@ -20,10 +23,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 HERE = Path(__file__).parent
 SOURCE = HERE.parents[1] / "assignments" / "a1_rnn_scratch" / "a1_rnn_scratch.ipynb"
 
-WRAP = """{prelude}_tsl_own = temporal_softmax_loss
+WRAP = """{prelude}_tsl_own = token_mean_softmax_loss
 
 
-def temporal_softmax_loss(x, y, mask=None):
+def token_mean_softmax_loss(x, y, mask=None):
     if mask is None:  # the training of q10 passes no mask: keep it working
         return _tsl_own(x, y, mask)
 {body}
@@ -137,31 +140,32 @@ def cases() -> dict:
         indented = "\n".join("    " + line if line else line for line in body.splitlines())
         prelude = "import torch  # a submission may import torch\n\n" if "torch" in body else ""
         out[name] = (with_cell(WRAP.format(prelude=prelude, body=indented)), zero)
-    nb = with_cell("from coursekit.nn.layers import temporal_softmax_loss")
+    nb = with_cell("from coursekit.nn.layers import temporal_softmax_loss as token_mean_softmax_loss")
     out["import_reference"] = (nb, ["q9", "q10"])
-    nb = with_cell("import coursekit.nn.rnn\n\n\ndef rnn_step_forward(x, prev_h, Wx, Wh, b):\n"
+    nb = with_cell("import coursekit.nn.rnn\n\n\ndef relu_rnn_step_forward(x, prev_h, Wx, Wh, b):\n"
                    "    return coursekit.nn.rnn.rnn_step_forward(x, prev_h, Wx, Wh, b)")
-    out["wrap_reference"] = (nb, ["q1", "q2", "q3", "q4", "q10"])
+    out["wrap_reference"] = (nb, ["q1", "q2"])
     # another coursekit module that holds its own recurrence is no way around the rule
-    nb = with_cell("from coursekit.book.ch02_bptt import rnn_states\n\n\ndef rnn_forward(x, h0, Wx, Wh, b):\n"
+    nb = with_cell("from coursekit.book.ch02_bptt import rnn_states\n\n\n"
+                   "def masked_rnn_forward(x, h0, Wx, Wh, b, mask=None):\n"
                    "    h = rnn_states(x, h0, Wx, Wh, b)\n    return h, (x, h0, Wx, Wh, h)")
     out["other_module_reference"] = (nb, ["q3", "q4", "q10"])
     nb = base()
-    i = code_index(nb, "def embedding_forward")
+    i = code_index(nb, "def padded_embedding_forward")
     nb.cells[i].source = nb.cells[i].source.replace("out = W[x]", "out = W[x]]")
     out["syntax_error"] = (nb, ["q5", "q6", "q10"])
     nb = base()
-    del nb.cells[code_index(nb, "def rnn_backward")]
+    del nb.cells[code_index(nb, "def masked_rnn_backward")]
     out["deleted_cell"] = (nb, ["q4", "q10"])
     # reordered, duplicated and extra cells, stored outputs, magics, stderr noise: full marks
     nb = base()
     cells = list(reversed(nb.cells))
-    cells.insert(3, copy.deepcopy(nb.cells[code_index(nb, "def rnn_step_forward")]))
+    cells.insert(3, copy.deepcopy(nb.cells[code_index(nb, "def relu_rnn_step_forward")]))
     cells.append(new_markdown_cell("My notes: this took a while."))
     cells.append(new_code_cell("%matplotlib inline\n!echo hello\nimport warnings, sys\n"
                                "warnings.warn('noise at top level')\nprint('x' * 10000, file=sys.stderr)"))
-    noisy = new_code_cell("import sys, warnings\n_affine_own = temporal_affine_forward\n\n\n"
-                          "def temporal_affine_forward(x, w, b):\n"
+    noisy = new_code_cell("import sys, warnings\n_affine_own = linear_forward\n\n\n"
+                          "def linear_forward(x, w, b):\n"
                           "    warnings.warn('UserWarning: torch-style noise on stderr')\n"
                           "    print('noise ' * 1000, file=sys.stderr)\n"
                           "    return _affine_own(x, w, b)")
