@@ -11,7 +11,7 @@ def js(filename, **attributes):
 def test_repeated_scripts_are_dropped_in_order():
     thebe = 'const THEBE_JS_URL = "x"'
     scripts = [js("a.js"), js(None, body=thebe), js("b.js", **{"async": "async"}),
-               js(None, body=thebe), js("a.js"), js("b.js"), js(None, body="let y = 1")]
+               js("", body=thebe), js("a.js"), js("b.js"), js(None, body="let y = 1")]
     context = {"script_files": scripts}
     site.dedupe_scripts(None, "page", "page.html", context, None)
     kept = [(s.filename, s.attributes.get("body"), s.attributes.get("async")) for s in context["script_files"]]
@@ -20,9 +20,9 @@ def test_repeated_scripts_are_dropped_in_order():
 
 
 def test_default_mode_is_set_unless_given():
-    config = SimpleNamespace(html_theme_options={"launch_buttons": {}})
-    site._default_mode(None, config)
-    assert config.html_theme_options["default_mode"] == "light"
-    config = SimpleNamespace(html_theme_options={"default_mode": "dark"})
-    site._default_mode(None, config)
-    assert config.html_theme_options["default_mode"] == "dark"
+    context = {"script_files": [], "default_mode": ""}
+    site.dedupe_scripts(None, "page", "page.html", context, None)
+    assert context["default_mode"] == "light"
+    context = {"script_files": [], "default_mode": "dark"}
+    site.dedupe_scripts(None, "page", "page.html", context, None)
+    assert context["default_mode"] == "dark"

@@ -8,37 +8,37 @@ Two came from the theme stack of Jupyter Book 1, and this extension (listed unde
   after the HTML builder has read the registry, so every page carried them twice, and
   the second ``const THEBE_JS_URL = ...`` threw "Identifier 'THEBE_JS_URL' has already
   been declared": :func:`dedupe_scripts` keeps the first copy of each script;
-- with no ``default_mode`` the pydata theme logs "Got invalid theme mode": the book's
-  mode is set to ``light`` (its figures have white backgrounds) unless one is given.
+- the pydata theme's page script reads the template variable ``default_mode``, which
+  sphinx-book-theme neither sets nor accepts as a theme option, and logs "Got invalid
+  theme mode" when it is empty: :func:`dedupe_scripts` also sets it to ``light`` (the
+  figures have white backgrounds) where it is empty.
 """
 from __future__ import annotations
 
 
 def _key(script) -> tuple:
     attrs = getattr(script, "attributes", {}) or {}
-    return (str(getattr(script, "filename", script)), tuple(sorted((k, str(v)) for k, v in attrs.items())))
+    # an inline script's filename is None when registered early and "" when late
+    return (str(getattr(script, "filename", script) or ""), tuple(sorted((k, str(v)) for k, v in attrs.items())))
 
 
 def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
-    """``html-page-context``: drop repeated entries of ``script_files`` (same file or body)."""
+    """``html-page-context``: drop repeated entries of ``script_files`` (same file or body);
+    set an empty ``default_mode`` to ``light``."""
     seen, kept = set(), []
     for script in context.get("script_files", []):
         key = _key(script)
         if key not in seen:
             seen.add(key)
             kept.append(script)
-    context["script_files"] = kept
-
-
-def _default_mode(app, config) -> None:
-    theme = dict(config.html_theme_options or {})
-    if not theme.get("default_mode"):
-        theme["default_mode"] = "light"
-        config.html_theme_options = theme
+    # in place: the list is the builder's own, to which later handlers add page scripts
+    context["script_files"][:] = kept
+    if not context.get("default_mode"):
+        context["default_mode"] = "light"
 
 
 def setup(app):
     """Sphinx entry point (``sphinx: extra_extensions: [coursekit.book.site]``)."""
-    app.connect("config-inited", _default_mode)
-    app.connect("html-page-context", dedupe_scripts, priority=900)
+    # early: html-page-context stops at the first handler that returns a template name
+    app.connect("html-page-context", dedupe_scripts, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
