@@ -53,7 +53,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--out", default=str(CHECKPOINT_DIR / "crnn_digits.pt"))
     ap.add_argument("--json", default=str(RESULTS_DIR / "crnn_digits.json"))
     ap.add_argument("--no-progress", action="store_true")
-    ap.add_argument("--note", default="shared 2-core CPU under the lock; other jobs shared the cores",
+    ap.add_argument("--note", default="shared 2-core CPU under the lock (say otherwise with --note)",
                     help="how the run was made (stored in the JSON)")
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)

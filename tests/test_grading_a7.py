@@ -79,8 +79,8 @@ WRONG = {
     "untrained_reader": ([("    for step in range(1, 801):", "    for step in range(1, 1):")],
                          {"q6": "all"}),
 }
-CALLS_COURSEKIT = ("from coursekit.nn.ctc_decode import ctc_greedy_decode\n\n\n"
-                   "def ctc_greedy(scores):\n"
+CALLS_COURSEKIT = ("def ctc_greedy(scores):\n"
+                   "    from coursekit.nn.ctc_decode import ctc_greedy_decode\n"
                    "    seqs = ctc_greedy_decode(scores.transpose(1, 0, 2), blank=scores.shape[2] - 1)\n"
                    "    out = np.full((scores.shape[1], scores.shape[0]), -1)\n"
                    "    for i, s in enumerate(seqs):\n        out[i, :len(s)] = s\n"
