@@ -11,6 +11,8 @@
   :mod:`~coursekit.grading.confine`: Landlock, the subreaper, killing descendants.
 - :mod:`~coursekit.grading.compare`: the parent's checks and feedback.
 - :mod:`~coursekit.grading.check`: ``check("q1")`` inside a notebook.
+- :mod:`~coursekit.grading.classroom`: a class folder -> LMS CSV, regrade, summary.
+- :mod:`~coursekit.grading.similarity`: the similarity report (nothing scored).
 
 Chapter: the instructors' appendix (``book/instructors.md``).
 """
