@@ -17,4 +17,9 @@
   ListOps models of chapter 8, with their batching and training loop.
 - :mod:`~coursekit.models.crnn`: ``CRNN``, conv columns read by a bidirectional LSTM and
   trained with CTC (chapter 12).
+- :mod:`~coursekit.models.sentiment`: ``SentimentRNN``, the review classifier (embedding,
+  packed LSTM/GRU one way or both, a pooling head) and their training loop (chapter 7).
+- :mod:`~coursekit.models.bow`: the bag-of-words logistic-regression baseline (chapter 7).
+- :mod:`~coursekit.models.forecast`: persistence, linear autoregression and the GRU
+  forecaster, one-step and multi-step, with MAE and RMSE (chapter 7).
 """
