@@ -254,3 +254,38 @@ def copy_submission(release: Path, cells: list[str], path: Path) -> Path:
         c.id = f"copy-{i:04d}"
     nbformat.write(nb, path)
     return path
+
+
+# --- wrong submissions: the solved source with a few lines edited ------------------------
+
+def edited_source(source: Path, name: str, edits, extra_cell: str, folder: Path) -> Path:
+    """The instructor source with each (old, new) edit applied once, written to folder/name.
+
+    ``edits=None`` appends ``extra_cell`` instead (a submission that calls the package's
+    reference). Each ``old`` must occur in exactly one code cell, so a changed source fails
+    here loudly rather than silently grading an unedited notebook.
+    """
+    nb = nbformat.read(source, as_version=4)
+    if edits is None:
+        nb.cells.append(new_code_cell(extra_cell))
+    for old, new in edits or ():
+        hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
+        assert len(hits) == 1, f"{name}: the source notebook no longer contains {old!r}"
+        hits[0].source = hits[0].source.replace(old, new)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def assert_lost(got: dict, full: dict, lose: dict) -> None:
+    """Questions not in ``lose`` keep full points; "all" -> 0; "some" -> fewer than full;
+    "any" -> not checked (a training question whose score the edit may or may not change)."""
+    for q, points in full.items():
+        if q not in lose:
+            assert got[q] == points, (q, got)
+        elif lose[q] == "any":
+            continue
+        elif lose[q] == "all":
+            assert got[q] == 0, (q, got)
+        else:
+            assert 0 <= got[q] < points, (q, got)

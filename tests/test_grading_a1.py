@@ -15,7 +15,7 @@ import pytest
 
 from coursekit.grading import assign
 from coursekit.grading.grade import load_assignment
-from grading_support import grade_with, limits, load, local, locate
+from grading_support import edited_source, grade_with, limits, load, local, locate
 
 A1, SOURCE, RELEASE = locate("a1_rnn_scratch")
 LIMITS = limits(wall=40)
@@ -35,8 +35,18 @@ def test_same_submission_same_score_and_secret_changes_hidden_inputs(a1):
     assert [t.output for t in r1.tests] == [t.output for t in r2.tests]
     r3 = grade(SOURCE, a1, secret="another-secret")
     assert r3.score == 100
-    hidden = [(a.output, b.output) for a, b in zip(r1.tests, r3.tests) if "hidden" in a.name]
-    assert any(x != y for x, y in hidden)  # other inputs, so other largest errors / losses
+
+
+def test_another_secret_draws_other_hidden_inputs(a1, tmp_path):
+    # The solved source matches the references exactly (every error is 0), so the inputs show
+    # through a slightly wrong step instead: its largest error depends on the inputs drawn.
+    off = edited_source(SOURCE, "off_by_one_percent",
+                        [("next_h = np.maximum(a, 0)", "next_h = 1.01 * np.maximum(a, 0)")],
+                        "", tmp_path)
+    r1, r3 = grade(off, a1), grade(off, a1, secret="another-secret")
+    hidden = [(a.output, b.output) for a, b in zip(r1.tests, r3.tests)
+              if "hidden" in a.name and a.question == "q1"]
+    assert hidden and all(x != y for x, y in hidden), hidden
 
 
 def test_autograder_zip_is_byte_identical_and_gradescope_shaped(tmp_path):

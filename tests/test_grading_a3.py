@@ -9,10 +9,10 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from grading_support import edited_source, grade_with, limits, load, local, locate
 from nbformat.v4 import new_code_cell
 
 from coursekit.grading.spec import draw_inputs, run_steps
-from grading_support import grade_with, limits, load, local, locate
 
 A3, SOURCE, RELEASE = locate("a3_gated_cells")
 LIMITS = limits(wall=90)
@@ -63,7 +63,9 @@ WRONG = {
     "gate_order": ([("    g = np.tanh(a[:, 2 * H:3 * H])\n    o = sigmoid(a[:, 3 * H:])",
                      "    g = np.tanh(a[:, 3 * H:])\n    o = sigmoid(a[:, 2 * H:3 * H])"),
                     ("[da_i, da_f, da_g, da_o]", "[da_i, da_f, da_o, da_g]")],
-                   {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q9": 0}),
+                   # q9: the weights it trains are read with the right gate order by the
+                   # grader, which then recalls little (4 of 20 points, seeded)
+                   {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q9": 4}),
     # the old cell's gradient forgets the forget gate: 6 of 7 step gradients right, BPTT all wrong
     "no_forget_in_dprev_c": ([("dprev_c = dc * f ", "dprev_c = dc ")], {"q2": 12 * 6 / 7, "q4": 0}),
     # the projection's gradient taken from the wrong side: only dWr is wrong in the step
@@ -90,17 +92,7 @@ CALLS_REFERENCE = ("import coursekit.nn.lstm\n\n\ndef lstmp_step_forward(x, prev
 
 
 def wrong_submission(name: str, folder: Path) -> Path:
-    nb = nbformat.read(SOURCE, as_version=4)
-    edits, _ = WRONG[name]
-    if edits is None:
-        nb.cells.append(new_code_cell(CALLS_REFERENCE))
-    for old, new in edits or ():
-        hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
-        assert len(hits) == 1, f"{name}: the source notebook no longer contains {old!r}"
-        hits[0].source = hits[0].source.replace(old, new)
-    path = folder / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return edited_source(SOURCE, name, WRONG[name][0], CALLS_REFERENCE, folder)
 
 
 @pytest.mark.parametrize("name", list(WRONG))
@@ -144,6 +136,7 @@ def test_references_agree_with_torch_and_finite_differences():
     """LSTMP against torch.nn.LSTM(proj_size=P) in float64; both backward passes against
     finite differences; with Wr = I the LSTMP is coursekit's LSTM."""
     import torch
+
     from coursekit.nn.lstm import lstm_forward
     from coursekit.train.gradcheck import numerical_gradient, rel_error
     ref, rng = local("a3_gated_cells", "reference"), np.random.default_rng(0)

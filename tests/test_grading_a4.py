@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 import torch
-from nbformat.v4 import new_code_cell
-
-from grading_support import grade_with, limits, load, local, locate
+from grading_support import (
+    assert_lost,
+    edited_source,
+    grade_with,
+    limits,
+    load,
+    local,
+    locate,
+)
 
 A4, SOURCE, RELEASE = locate("a4_deeper")
 LIMITS = limits(wall=90)
@@ -110,27 +115,11 @@ CALLS_COURSEKIT = (
 
 
 def wrong_submission(name: str, folder: Path) -> Path:
-    nb = nbformat.read(SOURCE, as_version=4)
-    edits, _ = WRONG[name]
-    if edits is None:
-        nb.cells.append(new_code_cell(CALLS_COURSEKIT))
-    for old, new in edits or ():
-        hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
-        assert len(hits) == 1, f"{name}: the source notebook no longer contains {old!r}"
-        hits[0].source = hits[0].source.replace(old, new)
-    path = folder / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return edited_source(SOURCE, name, WRONG[name][0], CALLS_COURSEKIT, folder)
 
 
 @pytest.mark.parametrize("name", list(WRONG))
 def test_wrong_submissions_lose_points(name, a4, tmp_path):
     result = grade_with(wrong_submission(name, tmp_path), a4, LIMITS)
     got, lose = scores(result), WRONG[name][1]
-    for q, full in FULL.items():
-        if q not in lose:
-            assert got[q] == full, (q, got)
-        elif lose[q] == "all":
-            assert got[q] == 0, (q, got)
-        else:
-            assert 0 <= got[q] < full, (q, got)
+    assert_lost(got, FULL, lose)

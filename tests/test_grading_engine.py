@@ -145,28 +145,29 @@ def test_child_cells_survive_syntax_errors_exits_and_magics():
 
 
 # -------------------------------------------------------------------- check
-def rnn_step_forward(x, prev_h, Wx, Wh, b):
+def relu_rnn_step_forward(x, prev_h, Wx, Wh, b):
     """A student's own step (a module global, where check() looks for it)."""
-    return np.tanh(x @ Wx + prev_h @ Wh + b), None
+    return np.maximum(x @ Wx + prev_h @ Wh + b, 0), None
 
 
 def test_check_passes_own_code_and_never_says_all_tests_passed(a1, capsys):
-    ok, lines = check.run_public(a1, "q1", {"rnn_step_forward": rnn_step_forward})
+    ok, lines = check.run_public(a1, "q1", {"relu_rnn_step_forward": relu_rnn_step_forward})
     assert ok and lines == []
     check.make_check(check.release_json(a1))("q1")       # as in a release: expected values embedded
     out = capsys.readouterr().out
-    assert "q1 (rnn_step_forward): public tests passed; hidden tests run at grading" in out
+    assert ("q1 (relu_rnn_step_forward): public tests passed; hidden tests run at grading"
+            in out)
     assert "all tests passed" not in out
-    check.make_check(check.release_json(a1))("q3")  # rnn_forward is not defined here
-    assert "define rnn_forward first" in capsys.readouterr().out
+    check.make_check(check.release_json(a1))("q3")  # masked_rnn_forward is not defined here
+    assert "define masked_rnn_forward first" in capsys.readouterr().out
 
 
 def test_check_reports_wrong_code_and_reference_use(a1):
-    wrong = lambda x, prev_h, Wx, Wh, b: (np.tanh(x @ Wx + b), None)  # noqa: E731 - forgets prev_h
-    ok, lines = check.run_public(a1, "q1", {"rnn_step_forward": wrong})
+    wrong = lambda x, prev_h, Wx, Wh, b: (np.maximum(x @ Wx + b, 0), None)  # noqa: E731 - no prev_h
+    ok, lines = check.run_public(a1, "q1", {"relu_rnn_step_forward": wrong})
     assert not ok and "entries are wrong" in lines[0]
     from coursekit.nn import rnn
-    ok, lines = check.run_public(a1, "q1", {"rnn_step_forward": rnn.rnn_step_forward})
+    ok, lines = check.run_public(a1, "q1", {"relu_rnn_step_forward": rnn.rnn_step_forward})
     assert not ok and "comes from coursekit" in lines[0]
 
 

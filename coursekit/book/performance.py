@@ -52,6 +52,8 @@ def _committed(path: str) -> str:
 def stamp(record: dict) -> tuple[str, str]:
     """(machine, date) as the record states them; missing parts are said to be missing."""
     m = record.get("machine") or record.get("meta") or {}
+    if isinstance(m, str):       # some scripts record the machine as one line of text
+        m = {"processor": m}
     parts = []
     if m.get("cpu") or m.get("processor"):
         parts.append(m.get("cpu") or m.get("processor"))
@@ -225,3 +227,28 @@ def report(results: dict | None = None) -> str:
         parts.append(_table(header, rows) if rows else
                      "Not measured yet: no result file is committed for this section.")
     return "\n\n".join(parts) + "\n"
+
+
+def report_html(results: dict | None = None) -> str:
+    """The same report as HTML tables (what the appendix page displays).
+
+    myst-nb does not turn pipe tables in a cell's Markdown output into tables
+    (executablebooks/MyST-NB#570), so the page shows this HTML rather than :func:`report`.
+    """
+    from html import escape
+
+    results = load_results() if results is None else results
+    parts = []
+    for title, script, header, rows_of in SECTIONS:
+        rows = rows_of(results)
+        parts.append(f"<p><strong>{escape(title)}</strong> (from <code>benchmarks/</code>: "
+                     f"{escape(script)})</p>")
+        if not rows:
+            parts.append("<p>Not measured yet: no result file is committed for this section.</p>")
+            continue
+        head = "".join(f"<th>{escape(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(f"<td>{escape(_fmt(c))}</td>" for c in row) + "</tr>"
+                       for row in rows)
+        parts.append(f'<table class="table"><thead><tr>{head}</tr></thead>'
+                     f"<tbody>{body}</tbody></table>")
+    return "\n".join(parts) + "\n"
