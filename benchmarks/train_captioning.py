@@ -88,7 +88,7 @@ def loss_fn(model, x, y, hidden=None, n_last=None):
 def fit(cls, vocab_size, images, captions, args, steps, seed, minutes):
     torch.manual_seed(seed)
     model = cls(vocab_size, embed=args.embed, hidden=args.hidden, dropout=args.dropout,
-                channels=args.channels, attn_size=args.attn)
+                channels=args.channels, attn_size=args.attn, init_grid=args.init_grid)
     t0 = time.perf_counter()
     hist = train(model, CaptionBatches(images, captions, args.batch, seed=seed), steps=steps,
                  lr=args.lr, clip=5.0, loss_fn=loss_fn, schedule=cosine_schedule(),
@@ -204,6 +204,8 @@ def main():
     ap.add_argument("--hidden", type=int, default=160)
     ap.add_argument("--channels", type=int, nargs="+", default=[24, 48, 96])
     ap.add_argument("--attn", type=int, default=64)
+    ap.add_argument("--init-grid", type=int, default=4,
+                    help="the initial state reads the feature map pooled to this grid (1: the mean)")
     ap.add_argument("--dropout", type=float, default=0.3)
     ap.add_argument("--beam", type=int, default=3)
     ap.add_argument("--alpha", type=float, default=0.6)

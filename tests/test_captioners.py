@@ -25,10 +25,10 @@ def batch(n=5, seed=0):
     return images_to_tensor(images), caps
 
 
-def make(cls, seed=0):
+def make(cls, seed=0, **kw):
     torch.manual_seed(seed)
     return cls(V, embed=8, hidden=16, channels=(4, 8), pools=(4, 2), dropout=0.0,
-               attn_size=6).eval()
+               attn_size=6, **kw).eval()
 
 
 @pytest.mark.parametrize("cls", [ShowAndTell, ShowAttendTell])
@@ -64,6 +64,25 @@ def test_attention_step_matches_the_formula():
     torch.testing.assert_close(state["h"], torch.tanh(model.init_h(mean)))
 
 
+@pytest.mark.parametrize("grid", [2, 4])
+def test_initial_state_reads_the_pooled_grid(grid):
+    # init_grid g: h_0 = tanh(W_h abar) with abar the map's g x g cell means, channel-major
+    torch.manual_seed(0)
+    model = ShowAndTell(V, embed=8, hidden=16, channels=(4, 8), pools=(4, 2), dropout=0.0,
+                        init_grid=grid).double().eval()
+    x, _ = batch()
+    x = x.double()
+    fmap = model.encoder(x)  # (N, C, 4, 4)
+    k = 4 // grid
+    abar = fmap.reshape(5, 8, grid, k, grid, k).mean(dim=(3, 5)).reshape(5, -1)
+    state = model.init_state(x)
+    assert model.init_h.in_features == 8 * grid ** 2
+    torch.testing.assert_close(state["h"], torch.tanh(model.init_h(abar)), atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(state["c"], torch.tanh(model.init_c(abar)), atol=1e-12, rtol=1e-12)
+    with pytest.raises(ValueError, match="init_grid"):
+        ShowAndTell(V, init_grid=0)
+
+
 @pytest.mark.parametrize("cls", [ShowAndTell, ShowAttendTell])
 def test_generate_greedy_and_beam(cls):
     model = make(cls, seed=2)
@@ -94,9 +113,9 @@ def test_attention_maps():
         make(ShowAndTell).attention_maps(x[0], [4])
 
 
-@pytest.mark.parametrize("cls", [ShowAndTell, ShowAttendTell])
-def test_checkpoint_round_trip(cls, tmp_path):
-    model = make(cls)
+@pytest.mark.parametrize("cls,grid", [(ShowAndTell, 4), (ShowAttendTell, 1)])
+def test_checkpoint_round_trip(cls, grid, tmp_path):
+    model = make(cls, init_grid=grid)
     x, caps = batch()
     path = save_checkpoint(tmp_path / "m.pt", model, extra={"itos": list("abc")}, half=False)
     loaded, info = load_checkpoint(path)

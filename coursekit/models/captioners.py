@@ -3,7 +3,9 @@
 Both encode an image with a :class:`~coursekit.nn.cnn.ConvEncoder` into a map of
 ``L = H' x W'`` feature vectors ``a_1 .. a_L`` (C each) and decode with an LSTM
 cell, starting from ``h_0 = tanh(W_h abar)``, ``c_0 = tanh(W_c abar)`` where
-``abar`` is the mean feature::
+``abar`` is the feature map average-pooled to an ``init_grid x init_grid`` grid and
+flattened (``init_grid=1``: the mean feature; a grid as fine as the map: the whole map,
+as the fully connected image embedding of Vinyals et al.)::
 
     Show and Tell:           h_t = LSTM(E w_{t-1}, h_{t-1});         o_t = W_o h_t
     Show, Attend and Tell:   alpha_t = softmax_l(v^T tanh(W_q h_{t-1} + W_k a_l))
@@ -60,7 +62,8 @@ class Captioner(nn.Module):
     """The shared encoder, embedding, initial state and decoding of both captioners.
 
     Args: vocab_size V; embed E; hidden H; channels and pools of the ConvEncoder;
-    dropout on the embedding and the read-out; attn_size A (attention only).
+    dropout on the embedding and the read-out; attn_size A (attention only); init_grid g:
+    the initial state reads the map average-pooled to g x g cells (C g^2 numbers).
     Shapes: images (N, 3, H_img, W_img), captions_in (N, T) (``<START> w_1 ..``) ->
     logits (N, T, V) and attention (N, T, L) (``None`` for Show and Tell).
     """
@@ -69,20 +72,22 @@ class Captioner(nn.Module):
 
     def __init__(self, vocab_size: int, *, embed: int = 64, hidden: int = 256,
                  channels=(32, 64, 128), pools=None, dropout: float = 0.2,
-                 attn_size: int = 128, device=None, dtype=None):
+                 attn_size: int = 128, init_grid: int = 1, device=None, dtype=None):
         super().__init__()
         V, E, H = (check_positive_int(n, v) for n, v in
                    (("vocab_size", vocab_size), ("embed", embed), ("hidden", hidden)))
         self.config = dict(vocab_size=V, embed=E, hidden=H, channels=list(channels),
                            pools=None if pools is None else [p if isinstance(p, int) else list(p)
                                                              for p in pools],
-                           dropout=float(dropout), attn_size=int(attn_size))
+                           dropout=float(dropout), attn_size=int(attn_size),
+                           init_grid=check_positive_int("init_grid", init_grid))
         f = {"device": device, "dtype": dtype}
         self.encoder = ConvEncoder(3, channels, pools, device=device, dtype=dtype)
         C = self.encoder.out_channels
         self.embed = nn.Embedding(V, E, padding_idx=NULL, **f)
-        self.init_h = nn.Linear(C, H, **f)
-        self.init_c = nn.Linear(C, H, **f)
+        G = C * self.config["init_grid"] ** 2
+        self.init_h = nn.Linear(G, H, **f)
+        self.init_c = nn.Linear(G, H, **f)
         self.attn = Attention("additive", H, C, attn_size, device=device, dtype=dtype) \
             if self.attention else None
         self.cell = nn.LSTMCell(E + (C if self.attention else 0), H, **f)
@@ -96,11 +101,14 @@ class Captioner(nn.Module):
         return a.flatten(2).transpose(1, 2)  # (N, L, C)
 
     def init_state(self, images):
-        """{"h", "c"} (N, H) from the mean feature; "feats" (N, L, C) and "keys" (N, L, A)
-        for the attention model (only what the decoder reads: beam search copies it)."""
-        feats = self.features(images)
-        mean = feats.mean(dim=1)  # (N, C)
-        state = {"h": torch.tanh(self.init_h(mean)), "c": torch.tanh(self.init_c(mean))}
+        """{"h", "c"} (N, H) from the pooled map abar (N, C g^2); "feats" (N, L, C) and
+        "keys" (N, L, A) for the attention model (only what the decoder reads: beam search
+        copies it)."""
+        a = self.encoder(images)  # (N, C, H', W')
+        feats = a.flatten(2).transpose(1, 2)  # (N, L, C)
+        g = self.config["init_grid"]
+        abar = a.mean(dim=(2, 3)) if g == 1 else F.adaptive_avg_pool2d(a, g).flatten(1)
+        state = {"h": torch.tanh(self.init_h(abar)), "c": torch.tanh(self.init_c(abar))}
         if self.attention:
             state["feats"], state["keys"] = feats, self.attn.prepare(feats)
         return state
