@@ -80,3 +80,16 @@ def test_shipped_results_match_the_experiments_and_checkpoints():
     for name in ch06.CHECKPOINTS:
         model, vocab = ch06.load_model(name)
         assert count_parameters(model) == res["results"][name]["parameters"]
+    rows = ch06.results_rows(res["results"])
+    assert [r[0] for r in rows] == list(ch06.RESULT_LABELS.values())
+    by_name = dict(zip(ch06.RESULT_LABELS, rows))
+    # equal budgets: the depth runs and the widened tagger match their reference's count
+    for name, ref in (("lm_depth_2", "lm_depth_1"), ("lm_depth_3", "lm_depth_1"),
+                      ("boundary_forward_wide", "boundary_bidirectional")):
+        assert abs(by_name[name][3] - by_name[ref][3]) < 0.05 * by_name[ref][3], name
+    assert by_name["lm_depth_3"][1] == 3 and by_name["boundary_forward"][8] != ""
+
+
+def test_results_rows_names_missing_runs():
+    with pytest.raises(ValueError, match="lm_depth_1"):
+        ch06.results_rows({})

@@ -30,7 +30,8 @@ from coursekit.models.deep import DeepTagger, count_parameters
 
 __all__ = ["gradient_map", "boundary_data", "restore_spaces", "train_model", "matched_hidden", "tagger_parameters",
            "sample_text", "EXPERIMENTS", "RESULTS_PATH", "load_results", "plot_gradient_map",
-           "depth_profile_figure", "build_depth_explorer", "load_model", "CHECKPOINTS"]
+           "depth_profile_figure", "build_depth_explorer", "load_model", "CHECKPOINTS",
+           "results_rows"]
 
 RESULTS_PATH = RESULTS_DIR / "ch06_deep.json"
 
@@ -287,6 +288,37 @@ CHECKPOINTS = {"boundary_bidirectional": "ch06_boundary_bi.pt",
 def load_results(path=None):
     """The JSON written by ``benchmarks/ch06_deep.py``."""
     return json.loads(Path(path or RESULTS_PATH).read_text())
+
+
+#: the rows of the chapter's table of the benchmark's runs, in this order
+RESULT_LABELS = {
+    "boundary_forward": "spaces, left to right",
+    "boundary_backward": "spaces, right to left",
+    "boundary_forward_wide": "spaces, left to right, widened",
+    "boundary_bidirectional": "spaces, both ways",
+    "lm_forward_64": "next character, left to right, H = 64",
+    "lm_depth_1": "next character, 1 layer",
+    "lm_depth_2": "next character, 2 layers",
+    "lm_depth_3": "next character, 3 layers",
+    "lm_bidirectional": "next character, both ways (the leak)",
+}
+
+
+def results_rows(results: dict) -> list[tuple]:
+    """Rows (run, layers, H, parameters, updates, seconds, held-out bits/char, accuracy, F1)
+    of :func:`load_results`' ``results``, in the order of ``RESULT_LABELS`` (F1 of the word
+    starts for the tagging runs, "" for the language models). Chapter 6."""
+    missing = set(RESULT_LABELS) - set(results)
+    if missing:
+        raise ValueError(f"results lacks the runs {sorted(missing)}: rerun benchmarks/ch06_deep.py")
+    rows = []
+    for name, label in RESULT_LABELS.items():
+        r = results[name]
+        c, f = r["config"], r["final"]
+        rows.append((label, c["num_layers"], c["hidden_size"], r["parameters"], r["steps_done"],
+                     round(r["seconds"]), round(bits(f["loss"]), 3), round(f["accuracy"], 4),
+                     round(f["f1"], 4) if "f1" in f else ""))
+    return rows
 
 
 def load_model(name, directory=None):
