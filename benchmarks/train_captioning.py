@@ -204,7 +204,7 @@ def main():
     ap.add_argument("--hidden", type=int, default=160)
     ap.add_argument("--channels", type=int, nargs="+", default=[24, 48, 96])
     ap.add_argument("--attn", type=int, default=64)
-    ap.add_argument("--init-grid", type=int, default=4,
+    ap.add_argument("--init-grid", type=int, default=1,
                     help="the initial state reads the feature map pooled to this grid (1: the mean)")
     ap.add_argument("--dropout", type=float, default=0.3)
     ap.add_argument("--beam", type=int, default=3)
