@@ -19,6 +19,12 @@
  *    reads before it loads, which is left alone), a Hub.Queue is added to it that
  *    typesets the given elements with MathJax 3's typesetPromise, after MathJax's
  *    startup and any typesetting already queued.
+ *
+ * 3. Alt text. The manager's PNG renderer writes <img> with no alt. coursekit's explorers
+ *    draw their frames with alt text (coursekit.book.widgets.figure_frame); a frame drawn
+ *    another way (plt.show() in a notebook's own explorer) is given alt text here, when
+ *    the view renders, from the explorer's controls: "Figure drawn by the interactive
+ *    explorer for gate = f, sequence = 0, Δ b_f = 0.00".
  */
 (function () {
   "use strict";
@@ -64,6 +70,41 @@
       }
     };
   }
+
+  function controlsOf(root) {
+    var settings = [];
+    root.querySelectorAll(".widget-inline-hbox, .widget-toggle-buttons").forEach(function (c) {
+      var label = c.querySelector(".widget-label");
+      var name = label && label.textContent.trim();
+      var field = c.querySelector(".widget-readout, select, input, textarea");
+      var pressed = c.querySelector("button.mod-active");
+      var value = pressed ? pressed.textContent
+          : field ? (field.value !== undefined && field.tagName !== "DIV" ? field.value
+                                                                          : field.textContent)
+          : "";
+      value = String(value).trim();
+      if (name && value) {
+        settings.push(name + " = " + (value.length > 40 ? value.slice(0, 40) + "…" : value));
+      }
+    });
+    return settings;
+  }
+
+  function describeFrames() {
+    document.querySelectorAll(".widget-subarea img").forEach(function (img) {
+      if (img.hasAttribute("alt") && !img.hasAttribute("data-alt-from-controls")) {
+        return;  // alt text written with the frame (figure_frame)
+      }
+      var root = img.closest(".widget-subarea");
+      var settings = controlsOf(root);
+      img.setAttribute("data-alt-from-controls", "");
+      img.setAttribute("alt", "Figure drawn by the interactive explorer" +
+                       (settings.length ? " for " + settings.join(", ") : ""));
+    });
+  }
+
+  new MutationObserver(describeFrames).observe(document.documentElement,
+                                               {childList: true, subtree: true});
 
   addHub();
   // MathJax is loaded async or deferred, so it has run by the time "load" fires; this
