@@ -28,7 +28,7 @@ def figure_png(fig: Figure, dpi: int = 100):
     return Image(data=buf.getvalue(), format="png")
 
 
-_TEX_WORDS = {"\\|": "‖", "\\partial": "∂", "\\rho": "ρ", "\\phi": "φ", "\\tau": "τ",
+_TEX_WORDS = {"\\|": "‖", "\\partial ": "∂", "\\partial": "∂", "\\rho": "ρ", "\\phi": "φ", "\\tau": "τ",
               "\\alpha": "α", "\\sigma": "σ", "\\odot": "⊙", "\\cdot": "·", "\\to": "→"}
 _TEX_DROP = str.maketrans("", "", "${}")
 
