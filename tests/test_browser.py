@@ -26,9 +26,7 @@ import http.server
 import json
 import os
 import shutil
-import re
 import threading
-import warnings
 from pathlib import Path
 
 import pytest
@@ -42,21 +40,6 @@ PAGE_TIMEOUT_MS = 30_000
 SEARCH_TERM = "recurrent"
 # Text that MathJax would have replaced: delimiters and environments left in the page.
 RAW_TEX = r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{|\\end\{|\\frac\{|\\mathrm\{"
-
-
-# Defects this test found in the widget views of the built book that are not fixed yet
-# (reported by the session that wrote this test). They are reported as a warning on
-# every run; anything else fails the test. Remove an entry once its defect is fixed.
-KNOWN_DEFECTS = (
-    # the widget manager (book/_static/offline/html-manager/embed-amd.js) asks for its
-    # icon fonts under book/@jupyter-widgets/html-manager/dist/, where they are not
-    re.compile(r"@jupyter-widgets/html-manager/dist/"),
-    re.compile(r"Failed to load resource: the server responded with a status of 404"),
-    # ... and calls MathJax 2's MathJax.Hub.Queue, which MathJax 3 does not have
-    re.compile(r"uncaught: Cannot read properties of undefined \(reading 'Queue'\)"),
-    # the PNG frames that the saved widget state draws carry no alt text
-    re.compile(r"image without alt text or caption: data:image/png;base64,"),
-)
 
 
 def _unavailable(why: str):
@@ -261,11 +244,6 @@ def test_book_pages_work_in_the_browser(site, browser):
         failures += [f"request left the site: {u}" for u in visit.outside]
     finally:
         visit.close()
-    known = [f for f in failures if any(k.search(f) for k in KNOWN_DEFECTS)]
-    failures = [f for f in failures if f not in known]
-    if known:
-        warnings.warn("known defects of the widget views (KNOWN_DEFECTS in this file):\n"
-                      + "\n".join(f[:200] for f in known))
     assert not failures, "\n".join(failures)
 
 

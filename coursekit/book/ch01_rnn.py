@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from coursekit.book.viz import plot_hidden_trajectories
-from coursekit.book.widgets import explore, figure_png
+from coursekit.book.widgets import explore, figure_frame
 from coursekit.nn.rnn import recurrent_matrix, rnn_forward
 
 __all__ = ["DEFAULT_SEED", "DRIVES", "input_sequence", "hidden_trajectories", "trajectory_grid",
@@ -184,7 +184,7 @@ def build_hidden_state_explorer(*, radius: float = 0.9, T: int = 40, H: int = 8)
     }
 
     def redraw(radius, input_scale, T, drive, seed):
-        display(figure_png(explorer_figure(radius, input_scale, T, drive, seed, H)))
+        display(figure_frame(explorer_figure(radius, input_scale, T, drive, seed, H)))
 
     output = W.interactive_output(redraw, controls)
     box = W.VBox([W.HBox([W.VBox([controls["radius"], controls["input_scale"], controls["T"]]),

@@ -28,7 +28,7 @@ import torch
 from matplotlib.figure import Figure
 
 from coursekit._validate import Dims, check_array, check_positive_int, check_same_dtype
-from coursekit.book.widgets import explore, figure_png
+from coursekit.book.widgets import explore, figure_frame
 from coursekit.data.tasks import IGNORE, delayed_recall
 from coursekit.nn.rnn import recurrent_matrix
 
@@ -310,7 +310,7 @@ def build_gradient_explorer(*, radius=1.0, nonlinearity="tanh", T=40):
     }
 
     def redraw(radius, nonlinearity, input_scale, T, seed):
-        display(figure_png(explorer_figure(radius, nonlinearity, input_scale, T, seed)))
+        display(figure_frame(explorer_figure(radius, nonlinearity, input_scale, T, seed)))
 
     output = W.interactive_output(redraw, controls)
     box = W.VBox([W.HBox([W.VBox([controls["radius"], controls["nonlinearity"], controls["input_scale"]]),

@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from coursekit._validate import check_array, check_int_array, check_positive_int
-from coursekit.book.widgets import explore, figure_png
+from coursekit.book.widgets import explore, figure_frame, figure_png
 from coursekit.decode import sample, softmax_temperature
 from coursekit.metrics import entropy_bits
 from coursekit.nn.layers import log_softmax
@@ -278,7 +278,7 @@ def build_temperature_explorer(model, vocab, *, prefix: str = "ROMEO:\n", temper
         p = softmax_temperature(next_char_scores(model, vocab, prefix), temperature)
         _bars(fig.subplots(), p, vocab.chars, top,
               f"next character at τ = {temperature:g} (entropy {entropy_bits(p):.2f} bits)")
-        display(figure_png(fig))
+        display(figure_frame(fig))
         print(sample(model, vocab, n, prefix=prefix, temperature=temperature, seed=seed))
 
     output = W.interactive_output(redraw, controls)

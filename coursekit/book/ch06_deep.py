@@ -361,7 +361,7 @@ def build_depth_explorer():
     import ipywidgets as W
     from IPython.display import display
 
-    from coursekit.book.widgets import figure_png
+    from coursekit.book.widgets import figure_frame
     style, layout = {"description_width": "100px"}, W.Layout(width="330px")
     controls = {
         "num_layers": W.IntSlider(value=12, min=2, max=24, description="layers L", style=style,
@@ -378,7 +378,7 @@ def build_depth_explorer():
     def redraw(num_layers, input_gain, cell, seed):
         import matplotlib.pyplot as plt
         fig = depth_profile_figure(num_layers, 20, input_gain, cell, seed)
-        display(figure_png(fig))
+        display(figure_frame(fig))
         plt.close(fig)
 
     output = W.interactive_output(redraw, controls)

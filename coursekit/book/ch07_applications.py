@@ -83,6 +83,8 @@ def build_sentiment_explorer(model, vocab, examples: list[str]):
     import ipywidgets as w
     from IPython.display import display
 
+    from coursekit.book.widgets import figure_frame
+
     pick = w.Dropdown(options=examples, description="example", layout=w.Layout(width="520px"))
     text = w.Textarea(value=examples[0], description="review", layout=w.Layout(width="520px"))
     out = w.Output()
@@ -94,7 +96,7 @@ def build_sentiment_explorer(model, vocab, examples: list[str]):
                 print("type a few words")
                 return
             fig, p = plot_prefix(model, vocab, text.value)
-            display(fig)
+            display(figure_frame(fig))
             plt.close(fig)
             print(f"final P(positive) = {p[-1]:.3f}")
 

@@ -173,6 +173,8 @@ def build_explorer(model, examples=EXAMPLES):
     import ipywidgets as w
     from IPython.display import display
 
+    from coursekit.book.widgets import figure_frame
+
     pick = w.Dropdown(options=list(examples), description="example")
     text = w.Text(value=examples[0], description="expression", layout=w.Layout(width="460px"))
     out = w.Output()
@@ -185,7 +187,7 @@ def build_explorer(model, examples=EXAMPLES):
             except ValueError as err:
                 print(f"not a ListOps expression: {err}")
                 return
-            display(fig)
+            display(figure_frame(fig))
             plt.close(fig)
 
     pick.observe(lambda ch: setattr(text, "value", ch["new"]), names="value")

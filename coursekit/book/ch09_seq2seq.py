@@ -186,6 +186,8 @@ def build_beam_explorer(model, src_vocab, tgt_vocab):
     import ipywidgets as w
     from IPython.display import display
 
+    from coursekit.book.widgets import figure_frame
+
     box = w.Text(value="pronunciation", description="word")
     k = w.IntSlider(value=5, min=1, max=10, description="beam size")
     a = w.FloatSlider(value=0.6, min=0.0, max=1.5, step=0.1, description="alpha")
@@ -195,7 +197,7 @@ def build_beam_explorer(model, src_vocab, tgt_vocab):
         with out:
             out.clear_output(wait=True)
             fig = beam_figure(model, src_vocab, tgt_vocab, box.value, k.value, a.value)
-            display(fig)
+            display(figure_frame(fig))
             plt.close(fig)
 
     for c in (box, k, a):

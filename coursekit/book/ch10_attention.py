@@ -102,6 +102,8 @@ def build_alignment_explorer(models: dict, examples: dict):
     import ipywidgets as w
     from IPython.display import display
 
+    from coursekit.book.widgets import figure_frame
+
     kind = w.ToggleButtons(options=list(models), description="model")
     pick = w.Dropdown(options=examples[kind.value], description="example")
     text = w.Text(value=examples[kind.value][0], description="input", layout=w.Layout(width="420px"))
@@ -115,7 +117,7 @@ def build_alignment_explorer(models: dict, examples: dict):
             m, sv, tv = models[kind.value]
             fig = explorer_figure(m, sv, tv, text.value, kind="g2p" if kind.value == "g2p" else "mt",
                                   beam_size=k.value, alpha=a.value)
-            display(fig)
+            display(figure_frame(fig))
             plt.close(fig)
 
     def on_kind(_):

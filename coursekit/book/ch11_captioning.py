@@ -214,6 +214,8 @@ def build_caption_explorer(models: dict, data, choices):
     import ipywidgets as w
     from IPython.display import display
 
+    from coursekit.book.widgets import figure_frame
+
     pick = w.Dropdown(options=list(choices.items()), description="image",
                       layout=w.Layout(width="420px"))
     k = w.IntSlider(value=5, min=1, max=8, description="beam size")
@@ -223,7 +225,7 @@ def build_caption_explorer(models: dict, data, choices):
         with out:
             out.clear_output(wait=True)
             fig = explorer_figure(models, data, pick.value, beam_size=k.value)
-            display(fig)
+            display(figure_frame(fig))
             plt.close(fig)
 
     for c in (pick, k):

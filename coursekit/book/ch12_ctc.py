@@ -135,6 +135,8 @@ def build_column_explorer(model, examples):
     import ipywidgets as w
     from IPython.display import display
 
+    from coursekit.book.widgets import figure_frame
+
     pick = w.Dropdown(options=list(examples), description="example")
     text = w.Text(value=examples[0], description="digits", layout=w.Layout(width="240px"))
     seed = w.IntSlider(value=0, min=0, max=20, description="writer seed")
@@ -145,7 +147,7 @@ def build_column_explorer(model, examples):
             out.clear_output(wait=True)
             digits = "".join(ch for ch in text.value if ch.isdigit())[:8] or "0"
             fig = column_figure(model, digits, seed.value)
-            display(fig)
+            display(figure_frame(fig))
             plt.close(fig)
 
     pick.observe(lambda ch: setattr(text, "value", ch["new"]) if ch["new"] else None,
