@@ -302,9 +302,25 @@ def resolve_output(steps, done: list, ref: Ref):
     return _follow(value, ref.path)
 
 
-def draw_inputs(question: Question, case: Case, rng: np.random.Generator) -> dict:
-    """Draw every input of ``question`` for ``case`` from ``rng``."""
-    return {a.name: a.draw(rng, case.sizes, case.dtype) for a in question.inputs}
+def draw_inputs(question: Question, case: Case, rng: np.random.Generator, resolve=None) -> dict:
+    """Draw every input of ``question`` for ``case`` from ``rng``, in order.
+
+    An input whose ``kind`` is ``"module:function"`` (``"checks:imdb_ids"``) is drawn by that
+    function of the assignment, ``function(arg, case, rng, drawn) -> array``, where ``drawn``
+    holds the inputs drawn before it (so several inputs can describe one sample of a
+    dataset); ``resolve(name)`` finds the function (the grader resolves it in the
+    assignment folder, the release notebook in the ``checks.py`` it carries).
+    """
+    drawn: dict = {}
+    for a in question.inputs:
+        if ":" in a.kind:
+            if resolve is None:
+                raise ValueError(f"{question.id}: input {a.name} is drawn by {a.kind!r}; "
+                                 f"pass resolve to find it")
+            drawn[a.name] = np.asarray(resolve(a.kind)(a, case, rng, dict(drawn)))
+        else:
+            drawn[a.name] = a.draw(rng, case.sizes, case.dtype)
+    return drawn
 
 
 # ------------------------------------------------------------------ JSON form
