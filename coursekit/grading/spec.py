@@ -303,23 +303,14 @@ def resolve_output(steps, done: list, ref: Ref):
 
 
 def draw_inputs(question: Question, case: Case, rng: np.random.Generator, resolve=None) -> dict:
-    """Draw every input of ``question`` for ``case`` from ``rng``, in order.
-
-    An input whose ``kind`` is ``"module:function"`` (``"checks:imdb_ids"``) is drawn by that
-    function of the assignment, ``function(arg, case, rng, drawn) -> array``, where ``drawn``
-    holds the inputs drawn before it (so several inputs can describe one sample of a
-    dataset); ``resolve(name)`` finds the function (the grader resolves it in the
-    assignment folder, the release notebook in the ``checks.py`` it carries).
-    """
+    """Every input of ``question`` for ``case``, in order, from ``rng``; a kind ``"module:function"`` is
+    drawn by ``resolve(kind)(arg, case, rng, drawn)``, ``drawn`` the inputs before it (a dataset sample)."""
     drawn: dict = {}
     for a in question.inputs:
-        if ":" in a.kind:
-            if resolve is None:
-                raise ValueError(f"{question.id}: input {a.name} is drawn by {a.kind!r}; "
-                                 f"pass resolve to find it")
-            drawn[a.name] = np.asarray(resolve(a.kind)(a, case, rng, dict(drawn)))
-        else:
-            drawn[a.name] = a.draw(rng, case.sizes, case.dtype)
+        if ":" in a.kind and resolve is None:
+            raise ValueError(f"{question.id}: input {a.name} is drawn by {a.kind!r}: pass resolve")
+        drawn[a.name] = (np.asarray(resolve(a.kind)(a, case, rng, dict(drawn))) if ":" in a.kind
+                         else a.draw(rng, case.sizes, case.dtype))
     return drawn
 
 
