@@ -2,11 +2,16 @@
 marks, the release zero, and the wrong submissions the issue names lose the points they should."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from coursekit.data.imdb import load_imdb
+from coursekit.grading.grade import grade_submission
+from coursekit.grading.loader import resolve_name
+from coursekit.grading.spec import draw_inputs
 from grading_support import (
     assert_lost,
     edited_source,
@@ -18,8 +23,9 @@ from grading_support import (
 )
 
 A4, SOURCE, RELEASE = locate("a4_deeper")
-LIMITS = limits(wall=90)
-FULL = {"q1": 15, "q2": 20, "q3": 15, "q4": 20, "q5": 15, "q6": 15}
+LIMITS = limits(wall=180)  # q7 trains twice (about 30 s on an idle laptop core)
+FULL = {"q1": 12, "q2": 16, "q3": 12, "q4": 16, "q5": 12, "q6": 12, "q7": 20}
+NUMPY_QS = ("q1", "q2", "q3", "q4", "q5", "q6")  # q7 (training) is tested on its own below
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +35,12 @@ def a4():
 
 def scores(result) -> dict:
     return {q: s for q, (s, _) in result.questions.items()}
+
+
+def only(loaded: tuple, qids) -> tuple:
+    """The loaded assignment cut to the questions ``qids`` (a wrong q1-q6 need not train q7)."""
+    assignment, refs = loaded
+    return replace(assignment, questions=tuple(q for q in assignment.questions if q.id in qids)), refs
 
 
 def test_points_and_hidden_cases(a4):
@@ -120,6 +132,84 @@ def wrong_submission(name: str, folder: Path) -> Path:
 
 @pytest.mark.parametrize("name", list(WRONG))
 def test_wrong_submissions_lose_points(name, a4, tmp_path):
-    result = grade_with(wrong_submission(name, tmp_path), a4, LIMITS)
+    result = grade_with(wrong_submission(name, tmp_path), only(a4, NUMPY_QS), LIMITS)
     got, lose = scores(result), WRONG[name][1]
-    assert_lost(got, FULL, lose)
+    assert_lost(got, {q: FULL[q] for q in NUMPY_QS}, lose)
+
+
+# ------------------------------------------------------------------ q7, the sentiment classifier
+Q7_LINE = "    epochs, batch_size = 4, 64\n"
+#: submissions that must not earn q7's full points: (edits, or None and a cell appended after the
+#: source's, the most q7 may score, words the feedback must hold)
+Q7_WRONG = {
+    "untrained": ([(Q7_LINE, "    epochs, batch_size = 0, 64\n")], 0, "accuracy of your trained"),
+    "always_positive": (None, 0, "guessing one class", """
+def train_review_classifier(ids, lengths, labels, vocab_size, seed=0):
+    model = ReviewNet(vocab_size)
+    with torch.no_grad():
+        model.out.weight.zero_()
+        model.out.bias.fill_(5.0)
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+"""),
+    "raises": (None, 0, "ValueError: no training today", """
+def train_review_classifier(ids, lengths, labels, vocab_size, seed=0):
+    raise ValueError("no training today")
+"""),
+    "tensors_not_arrays": (None, 0, "must be a numpy array", """
+def train_review_classifier(ids, lengths, labels, vocab_size, seed=0):
+    return dict(ReviewNet(vocab_size).state_dict())
+"""),
+    "wrong_head_shape": (None, 0, "out.weight: expected shape", """
+def train_review_classifier(ids, lengths, labels, vocab_size, seed=0):
+    w = {k: v.detach().numpy().copy() for k, v in ReviewNet(vocab_size).state_dict().items()}
+    w["out.weight"] = np.zeros((1, 64), dtype=np.float32)  # 2H: no max half
+    return w
+"""),
+    "missing": (None, 0, "not defined in your notebook", "train_review_classifier = None\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(Q7_WRONG))
+def test_q7_bad_submissions_score_low_and_say_why(name, a4, tmp_path):
+    edits, most, words, *cell = Q7_WRONG[name]
+    path = edited_source(SOURCE, name, edits, cell[0] if cell else "", tmp_path)
+    result = grade_with(path, only(a4, ("q7",)), LIMITS)
+    assert result.questions["q7"][0] <= most < FULL["q7"], (name, result.questions)
+    assert all(words in t.output for t in result.tests), [t.output for t in result.tests]
+
+
+def test_q7_slow_training_times_out_without_crashing(a4, tmp_path):
+    path = edited_source(SOURCE, "slow", None, "import time\n\n\ndef train_review_classifier("
+                         "ids, lengths, labels, vocab_size, seed=0):\n    time.sleep(60)\n", tmp_path)
+    assignment, refs = only(a4, ("q7",))
+    result = grade_submission(path, assignment, secret="test-secret", limits=LIMITS,
+                              references=refs, test_timeout=3)
+    assert result.score == 0 and all("timed out" in t.output for t in result.tests)
+
+
+def test_q7_inputs_are_one_consistent_reproducible_sample(a4):
+    assignment, _ = a4
+    q = assignment.question("q7")
+    resolve = lambda name: resolve_name(name, assignment.folder)
+    case = q.cases[0]
+    a, b = (draw_inputs(q, case, np.random.default_rng(case.seed), resolve) for _ in range(2))
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    N, T, V = (case.sizes[k] for k in "NTV")
+    assert len(set(a["rows"].tolist())) == N and a["ids"].shape[0] == N and a["ids"].shape[1] <= T
+    assert a["ids"].max() < V and (a["lengths"] == (a["ids"] != 0).sum(1)).all()
+    assert set(a["labels"].tolist()) == {0, 1} and 0.4 < a["labels"].mean() < 0.6
+    labels = load_imdb("train")[1]
+    assert (labels[a["rows"]] == a["labels"]).all()
+
+
+def test_q7_check_never_raises_on_malformed_weights(a4):
+    assignment, _ = a4
+    q = assignment.question("q7")
+    check = local("a4_deeper", "checks").sentiment_accuracy
+    case = q.cases[0]
+    inputs = draw_inputs(q, case, np.random.default_rng(case.seed),
+                         lambda name: resolve_name(name, assignment.folder))
+    for got in ({}, {"embed.weight": "not an array"},
+                {k: np.zeros((2, 2), dtype=np.float32) for k in local("a4_deeper", "checks").WEIGHTS}):
+        frac, lines = check(q, case, inputs, got, None)
+        assert frac == 0 and lines and "state_dict" in lines[0]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coursekit.grading.loader import load_assignment, reference_functions, resolve_check
+from coursekit.grading.loader import load_assignment, reference_functions, resolve_check, resolve_name
 from coursekit.grading.spec import Assignment, draw_inputs, from_json, run_steps
 
 PASSED = "public tests passed; hidden tests run at grading"
@@ -55,7 +55,8 @@ def public_expected(assignment: Assignment) -> dict:
         if not all(s.func in refs for s in q.steps):
             continue
         for n, case in enumerate([c for c in q.cases if c.public]):
-            inputs = draw_inputs(q, case, np.random.default_rng(case.seed))
+            inputs = draw_inputs(q, case, np.random.default_rng(case.seed),
+                                 lambda name: resolve_name(name, assignment.folder))
             exp = run_steps(q, case, inputs, refs)
             out.setdefault(q.id, {})[str(n)] = {k: encode_array(v) for k, v in exp.items()}
     return out
@@ -106,6 +107,7 @@ def run_public(assignment: Assignment, qid: str, namespace: dict,
     q = assignment.question(qid)
     refs = reference_functions(assignment) if embedded is None else {}
     check_fn = embedded.check(q.check) if embedded else resolve_check(q.check, assignment.folder)
+    resolve = embedded.check if embedded else lambda name: resolve_name(name, assignment.folder)
     lines, ok_all = [], True
     missing = [f for f in {s.func for s in q.steps} if not callable(namespace.get(f))]
     if missing:
@@ -115,7 +117,7 @@ def run_public(assignment: Assignment, qid: str, namespace: dict,
             return False, [f"{f} comes from coursekit; graded functions must be your own "
                            f"code and score 0 otherwise"]
     for n, case in enumerate([c for c in q.cases if c.public]):
-        inputs = draw_inputs(q, case, np.random.default_rng(case.seed))
+        inputs = draw_inputs(q, case, np.random.default_rng(case.seed), resolve)
         exp = None
         if embedded is not None and str(n) in embedded.expected.get(qid, {}):
             exp = {k: decode_array(v) for k, v in embedded.expected[qid][str(n)].items()}

@@ -29,7 +29,7 @@ import numpy as np
 
 from coursekit.grading import sandbox
 from coursekit.grading.loader import (GraderError, load_assignment, reference_functions,  # noqa: F401
-                                      resolve_check)
+                                      resolve_check, resolve_name)
 from coursekit.grading.spec import Assignment, draw_inputs, encode, run_steps, steps_to_plain
 
 SECRET_ENV = "COURSEKIT_GRADER_SECRET"
@@ -109,6 +109,7 @@ def grade_submission(path: str | os.PathLike, assignment: Assignment, *, secret:
     path = Path(path)
     refs = references or reference_functions(assignment)
     plan, inputs, timeouts, keys = [], {}, [], []
+    resolve = lambda name: resolve_name(name, assignment.folder)
     try:
         if path.stat().st_size > MAX_NOTEBOOK_BYTES:
             raise ValueError(f"larger than {MAX_NOTEBOOK_BYTES >> 20} MB: clear its outputs "
@@ -121,7 +122,7 @@ def grade_submission(path: str | os.PathLike, assignment: Assignment, *, secret:
     for qi, q in enumerate(assignment.questions):
         for ci, case in enumerate(q.cases):
             rng = np.random.default_rng(case.seed if case.public else [seed, qi, ci])
-            drawn = draw_inputs(q, case, rng)
+            drawn = draw_inputs(q, case, rng, resolve)
             exp = None
             if all(s.func in refs for s in q.steps):  # the grader can compute the answer
                 exp = run_steps(q, case, {k: v.copy() for k, v in drawn.items()}, refs)

@@ -26,7 +26,9 @@ class Arg:
     ``scale``: learnable text with a known entropy), ``tree`` (a parent array of shape ``(n,)``:
     a random tree whose nodes are numbered in a random order, ``parent[root] = -1``; each
     node hangs under one of the ``high`` nodes placed just before it, all of them when
-    ``high`` is None, so a small ``high`` draws deep trees).
+    ``high`` is None, so a small ``high`` draws deep trees). A kind ``"module:function"``
+    (``"checks:imdb_ids"``) is drawn by that function of the assignment, not here: see
+    :func:`coursekit.grading.spec.draw_inputs`.
     Shapes and ``high`` may name sizes (``"N"``) fixed by each :class:`Case`.
     """
     name: str

@@ -302,9 +302,16 @@ def resolve_output(steps, done: list, ref: Ref):
     return _follow(value, ref.path)
 
 
-def draw_inputs(question: Question, case: Case, rng: np.random.Generator) -> dict:
-    """Draw every input of ``question`` for ``case`` from ``rng``."""
-    return {a.name: a.draw(rng, case.sizes, case.dtype) for a in question.inputs}
+def draw_inputs(question: Question, case: Case, rng: np.random.Generator, resolve=None) -> dict:
+    """Every input of ``question`` for ``case``, in order, from ``rng``; a kind ``"module:function"`` is
+    drawn by ``resolve(kind)(arg, case, rng, drawn)``, ``drawn`` the inputs before it (a dataset sample)."""
+    drawn: dict = {}
+    for a in question.inputs:
+        if ":" in a.kind and resolve is None:
+            raise ValueError(f"{question.id}: input {a.name} is drawn by {a.kind!r}: pass resolve")
+        drawn[a.name] = (np.asarray(resolve(a.kind)(a, case, rng, dict(drawn))) if ":" in a.kind
+                         else a.draw(rng, case.sizes, case.dtype))
+    return drawn
 
 
 # ------------------------------------------------------------------ JSON form
