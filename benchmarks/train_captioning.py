@@ -88,7 +88,8 @@ def loss_fn(model, x, y, hidden=None, n_last=None):
 def fit(cls, vocab_size, images, captions, args, steps, seed, minutes):
     torch.manual_seed(seed)
     model = cls(vocab_size, embed=args.embed, hidden=args.hidden, dropout=args.dropout,
-                channels=args.channels, attn_size=args.attn, init_grid=args.init_grid)
+                channels=args.channels, attn_size=args.attn, init_grid=args.init_grid,
+                image_input=bool(getattr(args, "image_input", False)) and not cls.attention)
     t0 = time.perf_counter()
     hist = train(model, CaptionBatches(images, captions, args.batch, seed=seed), steps=steps,
                  lr=args.lr, clip=5.0, loss_fn=loss_fn, schedule=cosine_schedule(),
@@ -193,8 +194,8 @@ def scene_experiment(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=1200, help="updates per emoji model")
-    ap.add_argument("--minutes", type=float, default=3.5, help="time cap per emoji model")
+    ap.add_argument("--steps", type=int, default=3000, help="updates per emoji model")
+    ap.add_argument("--minutes", type=float, default=8.0, help="time cap per emoji model")
     ap.add_argument("--scene-steps", type=int, default=500)
     ap.add_argument("--scene-minutes", type=float, default=1.5)
     ap.add_argument("--scene-train", type=int, default=6000)
@@ -204,9 +205,11 @@ def main():
     ap.add_argument("--hidden", type=int, default=160)
     ap.add_argument("--channels", type=int, nargs="+", default=[24, 48, 96])
     ap.add_argument("--attn", type=int, default=64)
-    ap.add_argument("--init-grid", type=int, default=1,
+    ap.add_argument("--init-grid", type=int, default=2,
                     help="the initial state reads the feature map pooled to this grid (1: the mean)")
-    ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--image-input", action="store_true",
+                    help="Show and Tell reads the image as its first LSTM input (Vinyals et al.)")
+    ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--beam", type=int, default=3)
     ap.add_argument("--alpha", type=float, default=0.6)
     ap.add_argument("--seed", type=int, default=0)

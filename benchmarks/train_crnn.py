@@ -31,10 +31,25 @@ from coursekit.models.crnn import CRNN, evaluate
 from coursekit.train.checkpoint import load_checkpoint, save_checkpoint
 
 
-def batch(step: int, size: int, split: str = "train"):
+def batch(step: int, size: int, split: str = "train", shear: float = 0.0, stretch: float = 0.0):
     s = digit_strings(split, size, seed=100_000 + step)
-    return (torch.from_numpy(s.images), torch.from_numpy(s.ctc_targets()),
-            torch.from_numpy(s.lengths))
+    x = torch.from_numpy(s.images)
+    if shear or stretch:
+        x = distort(x, torch.Generator().manual_seed(step), shear, stretch)
+    return x, torch.from_numpy(s.ctc_targets()), torch.from_numpy(s.lengths)
+
+
+def distort(images, gen, shear: float, stretch: float):
+    """Training augmentation: each string image (N, H, W), ink on 0, gets its own slant
+    (x += k y, k uniform in [-shear, shear]) and vertical shrink (by up to ``stretch``), so
+    that the 50k training digits do not all come in their one handwritten shape."""
+    N, H, W = images.shape
+    k = (torch.rand(N, generator=gen) * 2 - 1) * shear
+    sy = 1 + torch.rand(N, generator=gen) * stretch
+    theta = torch.zeros(N, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 1] = 1.0, k * H / W, sy
+    grid = F.affine_grid(theta, (N, 1, H, W), align_corners=False)
+    return F.grid_sample(images[:, None], grid, align_corners=False)[:, 0]
 
 
 def main(argv=None) -> dict:
@@ -48,6 +63,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--test", type=int, default=1000, help="test strings (test digits only)")
     ap.add_argument("--valid", type=int, default=300)
     ap.add_argument("--beam", type=int, default=8)
+    ap.add_argument("--shear", type=float, default=0.0,
+                    help="augmentation: random slant of each training string, up to this")
+    ap.add_argument("--stretch", type=float, default=0.0,
+                    help="augmentation: random vertical shrink of each training string, up to this")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(CHECKPOINT_DIR / "crnn_digits.pt"))
@@ -70,7 +89,7 @@ def main(argv=None) -> dict:
         lr = args.lr * 0.5 * (1 + math.cos(math.pi * min(elapsed / budget, 1.0)))
         for g in opt.param_groups:
             g["lr"] = lr
-        x, y, yl = batch(step, args.batch)
+        x, y, yl = batch(step, args.batch, shear=args.shear, stretch=args.stretch)
         logits = model(x)                                     # (N, T, C)
         lp = F.log_softmax(logits, dim=-1).transpose(0, 1)    # (T, N, C)
         il = torch.full((x.shape[0],), lp.shape[0], dtype=torch.long)
@@ -101,6 +120,7 @@ def main(argv=None) -> dict:
         "batch": args.batch, "strings_seen": step * args.batch, "lr": args.lr,
         "schedule": "cosine over the time budget", "minutes_budget": args.minutes,
         "train_seconds": round(train_seconds, 1), "eval_seconds": round(eval_seconds, 1),
+        "augment": {"shear": args.shear, "stretch": args.stretch},
         "threads": args.threads, "test_seed": 12, "valid_seed": 12,
         "test": {k: v for k, v in test.items() if k not in ("greedy", "beam")},
         "valid": {k: v for k, v in valid.items() if k not in ("greedy", "beam")},

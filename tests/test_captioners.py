@@ -83,6 +83,25 @@ def test_initial_state_reads_the_pooled_grid(grid):
         ShowAndTell(V, init_grid=0)
 
 
+def test_image_as_first_input():
+    # image_input: (h_0, c_0) = LSTM(W_I abar, (0, 0)), Vinyals et al.'s x_{-1}
+    model = make(ShowAndTell, image_input=True).double()
+    x, caps = batch()
+    x = x.double()
+    abar = model.encoder(x).mean(dim=(2, 3))
+    zero = torch.zeros(5, 16, dtype=torch.float64)
+    h0, c0 = model.cell(model.init_x(abar), (zero, zero))
+    state = model.init_state(x)
+    torch.testing.assert_close(state["h"], h0, atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(state["c"], c0, atol=1e-12, rtol=1e-12)
+    h1, _ = model.cell(model.embed(caps[:, 0]), (h0, c0))
+    logits, _ = model(x, caps[:, :1])
+    torch.testing.assert_close(logits[:, 0], model.out(h1), atol=1e-12, rtol=1e-12)
+    assert not hasattr(model, "init_h")
+    with pytest.raises(ValueError, match="image_input"):
+        make(ShowAttendTell, image_input=True)
+
+
 @pytest.mark.parametrize("cls", [ShowAndTell, ShowAttendTell])
 def test_generate_greedy_and_beam(cls):
     model = make(cls, seed=2)
@@ -113,9 +132,11 @@ def test_attention_maps():
         make(ShowAndTell).attention_maps(x[0], [4])
 
 
-@pytest.mark.parametrize("cls,grid", [(ShowAndTell, 4), (ShowAttendTell, 1)])
-def test_checkpoint_round_trip(cls, grid, tmp_path):
-    model = make(cls, init_grid=grid)
+@pytest.mark.parametrize("cls,kw", [(ShowAndTell, {"init_grid": 4}),
+                                    (ShowAndTell, {"image_input": True}),
+                                    (ShowAttendTell, {})])
+def test_checkpoint_round_trip(cls, kw, tmp_path):
+    model = make(cls, **kw)
     x, caps = batch()
     path = save_checkpoint(tmp_path / "m.pt", model, extra={"itos": list("abc")}, half=False)
     loaded, info = load_checkpoint(path)

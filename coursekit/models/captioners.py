@@ -5,7 +5,9 @@ Both encode an image with a :class:`~coursekit.nn.cnn.ConvEncoder` into a map of
 cell, starting from ``h_0 = tanh(W_h abar)``, ``c_0 = tanh(W_c abar)`` where
 ``abar`` is the feature map average-pooled to an ``init_grid x init_grid`` grid and
 flattened (``init_grid=1``: the mean feature; a grid as fine as the map: the whole map,
-as the fully connected image embedding of Vinyals et al.)::
+as the fully connected image embedding of Vinyals et al.). With ``image_input=True``
+(Show and Tell only) the image is instead the LSTM's first input, as in Vinyals et al.:
+``h_0, c_0 = LSTM(x_{-1} = W_I abar, (0, 0))``, and the words follow from there::
 
     Show and Tell:           h_t = LSTM(E w_{t-1}, h_{t-1});         o_t = W_o h_t
     Show, Attend and Tell:   alpha_t = softmax_l(v^T tanh(W_q h_{t-1} + W_k a_l))
@@ -63,7 +65,9 @@ class Captioner(nn.Module):
 
     Args: vocab_size V; embed E; hidden H; channels and pools of the ConvEncoder;
     dropout on the embedding and the read-out; attn_size A (attention only); init_grid g:
-    the initial state reads the map average-pooled to g x g cells (C g^2 numbers).
+    the initial state reads the map average-pooled to g x g cells (C g^2 numbers);
+    image_input: the pooled map enters as the first LSTM input x_{-1} instead of setting
+    (h_0, c_0) through tanh layers (Show and Tell only).
     Shapes: images (N, 3, H_img, W_img), captions_in (N, T) (``<START> w_1 ..``) ->
     logits (N, T, V) and attention (N, T, L) (``None`` for Show and Tell).
     """
@@ -72,7 +76,8 @@ class Captioner(nn.Module):
 
     def __init__(self, vocab_size: int, *, embed: int = 64, hidden: int = 256,
                  channels=(32, 64, 128), pools=None, dropout: float = 0.2,
-                 attn_size: int = 128, init_grid: int = 1, device=None, dtype=None):
+                 attn_size: int = 128, init_grid: int = 1, image_input: bool = False,
+                 device=None, dtype=None):
         super().__init__()
         V, E, H = (check_positive_int(n, v) for n, v in
                    (("vocab_size", vocab_size), ("embed", embed), ("hidden", hidden)))
@@ -80,14 +85,21 @@ class Captioner(nn.Module):
                            pools=None if pools is None else [p if isinstance(p, int) else list(p)
                                                              for p in pools],
                            dropout=float(dropout), attn_size=int(attn_size),
-                           init_grid=check_positive_int("init_grid", init_grid))
+                           init_grid=check_positive_int("init_grid", init_grid),
+                           image_input=bool(image_input))
+        if image_input and self.attention:
+            raise ValueError("image_input=True is Show and Tell's form; Show, Attend and Tell "
+                             "reads the image through its attention")
         f = {"device": device, "dtype": dtype}
         self.encoder = ConvEncoder(3, channels, pools, device=device, dtype=dtype)
         C = self.encoder.out_channels
         self.embed = nn.Embedding(V, E, padding_idx=NULL, **f)
         G = C * self.config["init_grid"] ** 2
-        self.init_h = nn.Linear(G, H, **f)
-        self.init_c = nn.Linear(G, H, **f)
+        if image_input:  # x_{-1} = W_I abar, an input like a word embedding
+            self.init_x = nn.Linear(G, E, **f)
+        else:
+            self.init_h = nn.Linear(G, H, **f)
+            self.init_c = nn.Linear(G, H, **f)
         self.attn = Attention("additive", H, C, attn_size, device=device, dtype=dtype) \
             if self.attention else None
         self.cell = nn.LSTMCell(E + (C if self.attention else 0), H, **f)
@@ -101,14 +113,20 @@ class Captioner(nn.Module):
         return a.flatten(2).transpose(1, 2)  # (N, L, C)
 
     def init_state(self, images):
-        """{"h", "c"} (N, H) from the pooled map abar (N, C g^2); "feats" (N, L, C) and
+        """{"h", "c"} (N, H) from the pooled map abar (N, C g^2) (through tanh layers, or one
+        LSTM step on x_{-1} = W_I abar with ``image_input``); "feats" (N, L, C) and
         "keys" (N, L, A) for the attention model (only what the decoder reads: beam search
         copies it)."""
         a = self.encoder(images)  # (N, C, H', W')
         feats = a.flatten(2).transpose(1, 2)  # (N, L, C)
         g = self.config["init_grid"]
         abar = a.mean(dim=(2, 3)) if g == 1 else F.adaptive_avg_pool2d(a, g).flatten(1)
-        state = {"h": torch.tanh(self.init_h(abar)), "c": torch.tanh(self.init_c(abar))}
+        if self.config["image_input"]:
+            zero = abar.new_zeros(abar.shape[0], self.cell.hidden_size)
+            h, c = self.cell(self.init_x(abar), (zero, zero))
+            state = {"h": h, "c": c}
+        else:
+            state = {"h": torch.tanh(self.init_h(abar)), "c": torch.tanh(self.init_c(abar))}
         if self.attention:
             state["feats"], state["keys"] = feats, self.attn.prepare(feats)
         return state
