@@ -68,6 +68,50 @@ def test_ngram_rejects_bad_input():
         lm_tools.ngram_cross_entropy([0, 1, 2], ids, 3)
 
 
+@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("alpha", [1.0, 0.01])
+def test_sparse_ngram_counts_equal_the_dense_table_exactly(rng, n, alpha):
+    V = 7
+    train, ev = rng.integers(0, V, 2000), rng.integers(0, V, 300)
+    ev[:5] = V - 1                                  # some n-grams never seen in training
+    dense = lm_tools.ngram_cross_entropy(train, ev, V, n=n, alpha=alpha, method="dense")
+    sparse = lm_tools.ngram_cross_entropy(train, ev, V, n=n, alpha=alpha, method="sparse")
+    assert sparse == dense                          # the same float operations, bit for bit
+    assert sparse == pytest.approx(_ngram_by_loops(train.tolist(), ev.tolist(), V, n, alpha), rel=1e-12)
+
+
+def test_sparse_ngram_counts_long_contexts_and_auto_switch(rng):
+    V, n = 63, 6                                    # a dense table would hold 63^6 ~ 6e10 entries
+    assert V ** n > lm_tools.DENSE_MAX
+    train = np.tile(rng.integers(0, V, 50), 20)     # a 50-id block repeated: every context seen
+    ev = train[:200]
+    got = lm_tools.ngram_cross_entropy(train, ev, V, n=n, alpha=1e-6)
+    assert got == lm_tools.ngram_cross_entropy(train, ev, V, n=n, alpha=1e-6, method="sparse")
+    assert got < 1e-3                               # the repeated text is predicted almost surely
+    loops = _ngram_by_loops(train.tolist(), ev.tolist(), V, n, 1.0)
+    assert lm_tools.ngram_cross_entropy(train, ev, V, n=n) == pytest.approx(loops, rel=1e-12)
+
+
+def test_ngram_contexts_counts_distinct_and_unseen():
+    train = np.array([0, 1, 0, 1, 2, 0])            # bigram contexts followed by a character: 0, 1, 2
+    ev = np.array([0, 1, 3, 3, 0])                  # contexts 0, 1, 3, 3: a half never seen
+    c = lm_tools.ngram_contexts(train, ev, 4, 2)
+    assert c == {"possible": 4, "distinct": 3, "eval_unseen": 0.5,
+                 "eval_median_count": 1.0}          # counts 2, 2, 0, 0: median 1
+    with pytest.raises(ValueError, match="eval_ids"):
+        lm_tools.ngram_contexts(train, np.array([0, 4]), 4, 2)
+
+
+def test_ngram_rejects_bad_method_and_too_long_contexts():
+    ids = np.array([0, 1, 2, 1, 0])
+    with pytest.raises(ValueError, match="method"):
+        lm_tools.ngram_cross_entropy(ids, ids, 3, n=2, method="hashed")
+    with pytest.raises(ValueError, match="n=12 is too large"):
+        lm_tools.ngram_cross_entropy(np.arange(60) % 60, np.arange(60) % 60, 60, n=12)
+    with pytest.raises(ValueError, match="n must"):
+        lm_tools.ngram_contexts(ids, ids, 3, 0)
+
+
 # ------------------------------------------------------------------ temperature
 @pytest.mark.parametrize("tau", [0.1, 0.5, 1.0, 2.0, 10.0])
 def test_softmax_temperature_matches_torch(rng, tau):

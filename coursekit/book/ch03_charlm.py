@@ -1,7 +1,8 @@
 """Small tools for chapter 3 (character-level language models).
 
-- Baselines for scale: ``ngram_cross_entropy`` (add-alpha unigram/bigram/...
-  models counted on the training text, scored on held-out text).
+- Baselines for scale: ``ngram_cross_entropy`` and ``ngram_contexts``, from
+  :mod:`coursekit.book.ch03_ngrams` (add-alpha n-gram models counted on the
+  training text, scored on held-out text), re-exported here.
 - For a trained :class:`coursekit.models.charlm.CharLM`: ``next_char_scores``,
   ``char_losses`` and ``loss_vs_context`` (how much of the past the model uses).
   Sampling with temperature is :mod:`coursekit.decode`.
@@ -22,48 +23,15 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from coursekit._validate import check_array, check_int_array, check_positive_int
+from coursekit.book.ch03_ngrams import DENSE_MAX, ngram_contexts, ngram_cross_entropy
 from coursekit.book.widgets import explore, figure_frame, figure_png
 from coursekit.decode import sample, softmax_temperature
 from coursekit.metrics import entropy_bits
 from coursekit.nn.layers import log_softmax
 
-__all__ = ["ngram_cross_entropy", "next_char_scores",
-           "char_losses", "loss_vs_context", "WORD_RE", "word_tokens", "steps_to_word",
-           "loss_by_word_position", "temperature_figure", "build_temperature_explorer", "temperature_explorer",
-           "LiveLossPlot"]
-
-
-# ------------------------------------------------------------------ baselines
-def ngram_cross_entropy(train_ids: np.ndarray, eval_ids: np.ndarray, V: int, n: int = 1,
-                        alpha: float = 1.0) -> float:
-    """Mean cross-entropy (nats per character) of an add-alpha n-gram model on ``eval_ids``.
-
-    Shapes: train_ids (L,), eval_ids (M,) ints in [0, V) -> float.
-    Formula: p(c | ctx) = (count(ctx, c) + alpha) / (count(ctx) + alpha V), where
-    ctx is the n-1 previous characters (none for n = 1, the unigram model);
-    the loss is the mean of -log p over the M - n + 1 characters of ``eval_ids``
-    that have a full context. Counts come from ``train_ids`` only. Chapter 3.
-    """
-    V = check_positive_int("V", V)
-    n = check_positive_int("n", n)
-    check_int_array("train_ids", train_ids, ("L",), low=0, high=V)
-    check_int_array("eval_ids", eval_ids, ("M",), low=0, high=V)
-    if not alpha > 0:
-        raise ValueError(f"alpha must be > 0, got {alpha!r}")
-    if len(train_ids) < n or len(eval_ids) < n:
-        raise ValueError(f"train_ids and eval_ids need at least n={n} ids")
-
-    def grams(ids):                                   # (len - n + 1,) context*V + next
-        ids = ids.astype(np.int64)
-        code = np.zeros(len(ids) - n + 1, dtype=np.int64)
-        for j in range(n):
-            code = code * V + ids[j:len(ids) - n + 1 + j]
-        return code
-
-    counts = np.bincount(grams(train_ids), minlength=V ** n).reshape(-1, V)   # (V^(n-1), V)
-    probs = (counts + alpha) / (counts.sum(axis=1, keepdims=True) + alpha * V)
-    g = grams(eval_ids)
-    return float(-np.log(probs[g // V, g % V]).mean())
+__all__ = ["DENSE_MAX", "ngram_cross_entropy", "ngram_contexts", "next_char_scores", "char_losses",
+           "loss_vs_context", "WORD_RE", "word_tokens", "steps_to_word", "loss_by_word_position",
+           "temperature_figure", "build_temperature_explorer", "temperature_explorer", "LiveLossPlot"]
 
 
 # ------------------------------------------------------------------ a trained model
@@ -257,7 +225,6 @@ def build_temperature_explorer(model, vocab, *, prefix: str = "ROMEO:\n", temper
     import ipywidgets as W
     from IPython.display import display
 
-
     style, layout = {"description_width": "90px"}, W.Layout(width="360px")
     controls = {
         "temperature": W.FloatSlider(value=temperature, min=0.0, max=2.0, step=0.05, style=style,
@@ -354,7 +321,6 @@ class LiveLossPlot:
 
     def redraw(self) -> None:
         from IPython.display import display
-
 
         image = figure_png(self.figure())
         if self._handle is None:
