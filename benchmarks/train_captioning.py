@@ -89,7 +89,7 @@ def fit(cls, vocab_size, images, captions, args, steps, seed, minutes):
     torch.manual_seed(seed)
     model = cls(vocab_size, embed=args.embed, hidden=args.hidden, dropout=args.dropout,
                 channels=args.channels, attn_size=args.attn, init_grid=args.init_grid,
-                image_input=bool(getattr(args, "image_input", False)) and not cls.attention)
+                image_input=args.image_input and not cls.attention)
     t0 = time.perf_counter()
     hist = train(model, CaptionBatches(images, captions, args.batch, seed=seed), steps=steps,
                  lr=args.lr, clip=5.0, loss_fn=loss_fn, schedule=cosine_schedule(),

@@ -42,7 +42,7 @@ def batch(step: int, size: int, split: str = "train", shear: float = 0.0, stretc
 def distort(images, gen, shear: float, stretch: float):
     """Training augmentation: each string image (N, H, W), ink on 0, gets its own slant
     (x += k y, k uniform in [-shear, shear]) and vertical shrink (by up to ``stretch``), so
-    that the 50k training digits do not all come in their one handwritten shape."""
+    that the 6,000 training digits do not always come in their one handwritten shape."""
     N, H, W = images.shape
     k = (torch.rand(N, generator=gen) * 2 - 1) * shear
     sy = 1 + torch.rand(N, generator=gen) * stretch
