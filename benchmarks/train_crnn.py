@@ -7,7 +7,7 @@ the figures are measured on the saved weights: character error rate (CER), greed
 prefix beam, on ``--test`` strings built only from MNIST *test* digits (writers disjoint
 from the training writers), and on validation strings. Run it under the shared lock::
 
-    flock /work/locks/cpu nice -n 0 python benchmarks/train_crnn.py --minutes 12
+    flock /work/locks/cpu nice -n 0 python benchmarks/train_crnn.py --minutes 20
 
 Writes ``coursekit/data/checkpoints/crnn_digits.pt`` and
 ``coursekit/data/results/crnn_digits.json`` (figures, settings, the loss curve).
@@ -42,7 +42,7 @@ def batch(step: int, size: int, split: str = "train", shear: float = 0.0, stretc
 def distort(images, gen, shear: float, stretch: float):
     """Training augmentation: each string image (N, H, W), ink on 0, gets its own slant
     (x += k y, k uniform in [-shear, shear]) and vertical shrink (by up to ``stretch``), so
-    that the 6,000 training digits do not always come in their one handwritten shape."""
+    that the training digits do not always come in their one handwritten shape."""
     N, H, W = images.shape
     k = (torch.rand(N, generator=gen) * 2 - 1) * shear
     sy = 1 + torch.rand(N, generator=gen) * stretch
@@ -54,7 +54,7 @@ def distort(images, gen, shear: float, stretch: float):
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=12.0)
+    ap.add_argument("--minutes", type=float, default=20.0)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--hidden", type=int, default=64)

