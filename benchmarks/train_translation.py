@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from coursekit.data import de_en
+from coursekit.data.bpe import BPE, learn_bpe
 from coursekit.data.pairs import PairBatches, TokenVocab
 from coursekit.metrics import corpus_bleu
 from coursekit.nn.seq2seq import Seq2Seq, masked_sequence_loss, save_checkpoint
@@ -38,25 +39,51 @@ RESULTS = ROOT / "benchmarks" / "results" / "translation.json"
 BUCKETS = ((1, 4), (5, 6), (7, 8), (9, 10), (11, 99))  # German tokens
 
 
-def vocabularies(min_freq=3):
+class Segmenter:
+    """Sentence -> model tokens: words (``unit="word"``) or BPE pieces learned on the
+    training sentences of one side (``unit="bpe"``); ``words(pieces)`` undoes it."""
+
+    def __init__(self, unit, side, merges=0):
+        self.unit, self.bpe = unit, None
+        if unit == "bpe":
+            counts = {}
+            for pair in de_en.load_pairs("train"):
+                for t in de_en.tokenize(pair[side]):
+                    counts[t] = counts.get(t, 0) + 1
+            self.bpe = BPE(learn_bpe(counts, merges))
+
+    def __call__(self, sentence):
+        tokens = de_en.tokenize(sentence)
+        return self.bpe.encode(tokens) if self.bpe else tokens
+
+    def words(self, tokens):
+        return BPE.decode(tokens) if self.bpe else list(tokens)
+
+
+def vocabularies(min_freq=3, seg_src=None, seg_tgt=None):
     train_pairs = de_en.load_pairs("train")
-    src = TokenVocab([de_en.tokenize(d) for d, _ in train_pairs], min_freq=min_freq)
-    tgt = TokenVocab([de_en.tokenize(e) for _, e in train_pairs], min_freq=min_freq)
+    seg_src, seg_tgt = seg_src or de_en.tokenize, seg_tgt or de_en.tokenize
+    src = TokenVocab([seg_src(d) for d, _ in train_pairs], min_freq=min_freq)
+    tgt = TokenVocab([seg_tgt(e) for _, e in train_pairs], min_freq=min_freq)
     return src, tgt
 
 
-def test_set(src_vocab):
+def test_set(src_vocab, seg_src=None):
     """Sources (ids), source lengths and tokenised references of the test split."""
+    seg_src = seg_src or de_en.tokenize
     refs = de_en.references("test")
-    sources = [src_vocab.encode(de_en.tokenize(d)) for d, _ in refs]
+    sources = [src_vocab.encode(seg_src(d)) for d, _ in refs]
     return sources, [[de_en.tokenize(e) for e in ens] for _, ens in refs]
 
 
-def bleu_report(model, sources, references, tgt_vocab, **kw):
-    hyps = [tgt_vocab.decode(o) for o in model.generate(sources, max_len=30, **kw)]
+def bleu_report(model, sources, references, tgt_vocab, words=list, max_len=30, **kw):
+    """BLEU is always on ``de_en.tokenize`` words: BPE output is joined back into words.
+    The buckets count the German source in words (``de_en.tokenize``), whatever the unit."""
+    hyps = [words(tgt_vocab.decode(o)) for o in model.generate(sources, max_len=max_len, **kw)]
+    src_words = [len(de_en.tokenize(d)) for d, _ in de_en.references("test")]
     by_length = {}
     for lo, hi in BUCKETS:
-        idx = [i for i, s in enumerate(sources) if lo <= len(s) <= hi]
+        idx = [i for i, n in enumerate(src_words) if lo <= n <= hi]
         if idx:
             by_length[f"{lo}-{hi}"] = {"bleu": corpus_bleu([hyps[i] for i in idx],
                                                            [references[i] for i in idx]),
@@ -91,31 +118,43 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--dropout", type=float, default=0.3)
-    ap.add_argument("--min-freq", type=int, default=3)
+    ap.add_argument("--min-freq", type=int, default=3, help="word units: rarer words are <unk>")
+    ap.add_argument("--unit", choices=("word", "bpe"), default="word",
+                    help="model tokens: words, or BPE subwords (every word spelled, no <unk>)")
+    ap.add_argument("--merges", type=int, default=3000, help="BPE merges per language")
+    ap.add_argument("--only", choices=("every_step", "attention"),
+                    help="train one system (two processes can then share the two cores)")
+    ap.add_argument("--results", default=str(RESULTS))
+    ap.add_argument("--checkpoint", default=str(CHECKPOINT), help="where the attention model goes")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    src_vocab, tgt_vocab = vocabularies(args.min_freq)
-    pairs = [(src_vocab.encode(de_en.tokenize(d)), tgt_vocab.encode(de_en.tokenize(e)))
+    seg_src, seg_tgt = Segmenter(args.unit, 0, args.merges), Segmenter(args.unit, 1, args.merges)
+    src_vocab, tgt_vocab = vocabularies(args.min_freq if args.unit == "word" else 1,
+                                        seg_src, seg_tgt)
+    pairs = [(src_vocab.encode(seg_src(d)), tgt_vocab.encode(seg_tgt(e)))
              for d, e in de_en.load_pairs("train")]
-    sources, references = test_set(src_vocab)
+    sources, references = test_set(src_vocab, seg_src)
+    max_len = 30 if args.unit == "word" else 60
     systems, examples = {}, {}
-    for context in ("every_step", "attention"):
+    attention_model = None
+    for context in [args.only] if args.only else ("every_step", "attention"):
         model, hist, seconds = train_one(context, args, pairs, src_vocab, tgt_vocab)
         systems[context] = {"train_seconds": seconds, "steps": len(hist["step"]),
                             "epochs": len(hist["step"]) / -(-len(pairs) // args.batch),
                             "final_train_loss": sum(hist["loss"][-50:]) / min(50, len(hist["loss"])),
                             "parameters": sum(p.numel() for p in model.parameters())}
         for name, kw in (("greedy", {}), ("beam5", {"beam_size": 5, "alpha": 0.6})):
-            systems[context][name], hyps = bleu_report(model, sources, references, tgt_vocab, **kw)
+            systems[context][name], hyps = bleu_report(model, sources, references, tgt_vocab,
+                                                       seg_tgt.words, max_len, **kw)
             examples.setdefault(context + "_" + name, [" ".join(h) for h in hyps[:20]])
             print(context, name, round(systems[context][name]["bleu"], 4), flush=True)
         if context == "attention":
             attention_model = model
     gain = {k: systems["attention"][k]["bleu"] - systems["every_step"][k]["bleu"]
-            for k in ("greedy", "beam5")}
+            for k in ("greedy", "beam5")} if len(systems) == 2 else None
     record = {
         "benchmark": "translation", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
@@ -126,10 +165,14 @@ def main(argv=None):
     }
     print(json.dumps({k: v for k, v in record.items() if k != "examples"}, indent=1))
     if not args.no_save:
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(json.dumps(record, indent=1) + "\n")
-        save_checkpoint(CHECKPOINT, attention_model, src_vocab.itos, tgt_vocab.itos,
-                        metrics={k: v for k, v in record.items() if k != "examples"})
+        Path(args.results).parent.mkdir(exist_ok=True)
+        Path(args.results).write_text(json.dumps(record, indent=1) + "\n")
+        if attention_model is not None:
+            merges = {"src_merges": seg_src.bpe.merges, "tgt_merges": seg_tgt.bpe.merges} \
+                if args.unit == "bpe" else {}
+            save_checkpoint(args.checkpoint, attention_model, src_vocab.itos, tgt_vocab.itos,
+                            metrics={k: v for k, v in record.items() if k != "examples"},
+                            extra=merges)
 
 
 if __name__ == "__main__":

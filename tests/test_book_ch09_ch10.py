@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 
 from coursekit.book import ch09_seq2seq as ch09  # noqa: E402
 from coursekit.book import ch10_attention as ch10  # noqa: E402
+from coursekit.data import de_en  # noqa: E402
 from coursekit.decode import beam_search, greedy_search  # noqa: E402
 
 
@@ -44,3 +45,26 @@ def test_shipped_g2p_model_aligns_and_explains_exposure_bias():
     pos, forced, free, counts = ch09.exposure_bias(model, src, tgt, entries, max_pos=4)
     assert forced[0] == pytest.approx(free[0])  # position 1: the same input either way
     assert (forced >= free - 1e-12).all()
+
+
+def test_piece_labels():
+    assert ch10.piece_label("größte</w>") == "größte"
+    assert ch10.piece_label("zweit") == "zweit@@"
+    assert ch10.piece_label("<unk>") == "<unk>"
+
+
+def test_shipped_translation_model_aligns_in_its_own_units():
+    """Word or BPE checkpoint: align() reads the sentence in the model's units, and a BPE
+    model's output pieces join back into the words BLEU is computed on."""
+    model, src, tgt, metrics = ch09.load_translation()
+    assert set(metrics["systems"]) == {"every_step", "attention"}
+    sentence = "Das ist ein kleines Haus."
+    shown, out, weights, ranked = ch10.align(model, src, tgt, sentence, kind="mt", beam_size=3)
+    words = de_en.tokenize(sentence)
+    if src.bpe is None:
+        assert shown == words
+    else:
+        joined = "".join(p[:-2] if p.endswith("@@") else p + " " for p in shown).split()
+        assert joined == words and len(shown) >= len(words)
+    assert weights.shape == (len(out) + 1, len(shown)) and np.allclose(weights.sum(1), 1)
+    assert ranked[0][0] == out

@@ -176,9 +176,12 @@ def test_checkpoint_round_trip(tmp_path):
     torch.manual_seed(3)
     model = s2s.Seq2Seq(9, 8, embed=6, hidden=10, context="attention", attention="additive")
     vocab = TokenVocab(list("abcde"), ordered=True)
-    s2s.save_checkpoint(tmp_path / "m.pt", model, vocab.itos, vocab.itos, metrics={"per": 0.1})
+    s2s.save_checkpoint(tmp_path / "m.pt", model, vocab.itos, vocab.itos, metrics={"per": 0.1},
+                        extra={"src_merges": [("a", "b")]})
     loaded, src_itos, tgt_itos, metrics = s2s.load_checkpoint(tmp_path / "m.pt")
     assert src_itos == vocab.itos and metrics == {"per": 0.1}
+    from coursekit.train.checkpoint import load_checkpoint as load_info
+    assert load_info(tmp_path / "m.pt")[1]["extra"]["src_merges"] == [["a", "b"]]
     src, src_len, tgt_in, _ = batch(5)
     a, _ = model.eval()(src, src_len, tgt_in)
     b, _ = loaded(src, src_len, tgt_in)

@@ -298,10 +298,12 @@ class Seq2Seq(nn.Module):
 
 
 # ----------------------------------------------------------------- checkpoints
-def save_checkpoint(path, model: Seq2Seq, src_itos, tgt_itos, *, metrics: dict | None = None):
-    """:func:`coursekit.train.checkpoint.save_checkpoint` with both vocabularies in ``extra``."""
-    return _save(path, model, extra={"src_itos": list(src_itos), "tgt_itos": list(tgt_itos)},
-                metrics=metrics)
+def save_checkpoint(path, model: Seq2Seq, src_itos, tgt_itos, *, metrics: dict | None = None,
+                    extra: dict | None = None):
+    """:func:`coursekit.train.checkpoint.save_checkpoint` with both vocabularies in ``extra``
+    (plus any other plain data in ``extra``, for instance a subword segmenter's merges)."""
+    return _save(path, model, extra={**(extra or {}), "src_itos": list(src_itos),
+                                     "tgt_itos": list(tgt_itos)}, metrics=metrics)
 
 
 def load_checkpoint(path, *, device="cpu", dtype=torch.float32):
