@@ -14,13 +14,17 @@ import numpy as np
 from coursekit.book.ch04_lstm import TRAIN_DEFAULTS, _train_kwargs, train_recall
 from coursekit.nn import gru as ck_gru
 
-__all__ = ["GREFF_CELLS", "VARIANT_CONFIG", "variant_experiment", "gru_gradient_norms"]
+__all__ = ["GREFF_CELLS", "VARIANT_CONFIG", "SOLUTION_CONFIG", "variant_experiment",
+           "standard_errors", "gru_gradient_norms"]
 
 #: The cells of the Greff-style comparison: all written from tensor ops in coursekit.
 GREFF_CELLS = ("lstm_vanilla", "lstm_no_forget", "lstm_peephole", "lstm_coupled", "gru_ops")
 #: benchmarks/gated_experiments.py runs this; the tests check that the JSON matches it.
 VARIANT_CONFIG = dict(TRAIN_DEFAULTS, cells=list(GREFF_CELLS), T=40, seeds=[0, 1, 2], steps=400,
                       eval_every=25, eval_n=256, solved_at=0.95)
+#: Exercises 3 and 5: the same comparison with Cho's GRU added and eight seeds (the
+#: chapter's three and five more); benchmarks/gated_experiments.py --only solutions.
+SOLUTION_CONFIG = dict(VARIANT_CONFIG, cells=[*GREFF_CELLS, "gru_cho"], seeds=list(range(8)))
 
 
 def variant_experiment(config=None, *, progress=False):
@@ -50,6 +54,17 @@ def variant_experiment(config=None, *, progress=False):
             r["accuracy"].append([float(a) for a in hist["eval_acc"]])
             r["seconds"].append(round(hist["seconds"][-1], 2))
     return {"config": config, "eval_step": steps, "results": results}
+
+
+def standard_errors(values) -> tuple[float, float, int]:
+    """Mean, standard error ``s / sqrt(n)`` (``s`` with ``n - 1`` in the denominator) and
+    ``n`` of the numbers in ``values`` that are not ``None`` (a run that never solved the
+    task has ``steps_to_solve = None``). Chapter 5, exercise 5."""
+    x = np.array([v for v in values if v is not None], dtype=float)
+    if x.size == 0:
+        return float("nan"), float("nan"), 0
+    se = float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan")
+    return float(x.mean()), se, int(x.size)
 
 
 def gru_gradient_norms(x, Wx, Wh, b, bhn, dh_last, h0=None):

@@ -36,6 +36,7 @@ CELLS = {
     "lstm_peephole": "coursekit.nn.lstm.LSTM(variant='peephole')",
     "lstm_coupled": "coursekit.nn.lstm.LSTM(variant='coupled')",
     "gru_ops": "coursekit.nn.gru.GRU (PyTorch's formulation, from tensor ops)",
+    "gru_cho": "coursekit.nn.gru.GRU(reset_after=False) (Cho et al. 2014: r_t before W_hn)",
 }
 _TORCH = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -86,7 +87,7 @@ class SequenceNet(nn.Module):
             elif cell.startswith("lstm_"):
                 self.rnn = ck_lstm.LSTM(V, H, variant=cell[5:], forget_bias=forget_bias or 0.0, **kw)
             else:
-                self.rnn = ck_gru.GRU(V, H, **kw)
+                self.rnn = ck_gru.GRU(V, H, reset_after=(cell == "gru_ops"), **kw)
             self.head = nn.Linear(H, K, **kw)
             self._initialise(init, forget_bias, seed)
 
