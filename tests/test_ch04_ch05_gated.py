@@ -221,8 +221,48 @@ def test_rnn_gradient_norms_match_autograd():
     np.testing.assert_allclose(norms, [v.grad.norm().item() for v in hs], rtol=1e-10)
 
 
+def test_train_adding_is_seeded_and_checks_the_cell():
+    a = ge.train_adding("lstm", 6, steps=4, eval_every=2, eval_n=16, hidden_size=3)
+    b = ge.train_adding("lstm", 6, steps=4, eval_every=2, eval_n=16, hidden_size=3)
+    assert a["eval_step"] == [2, 4] and a["test_mse"] == b["test_mse"]
+    with pytest.raises(ValueError, match="cell"):
+        ge.train_adding("gru", 6, steps=1)
+
+
+def test_committed_adding_results_reproduce_and_beat_the_baseline():
+    """Schema, the first evaluation of one run retrained with the current code, and the
+    exercise's answer: at T = 20 the LSTM ends far below the 1/6 of always answering 1."""
+    res, cfg = ge.load_results("adding"), ge.ADDING_CONFIG
+    for cell in cfg["cells"]:
+        for T in cfg["lengths"]:
+            curves = res["test_mse"][cell][str(T)]
+            assert len(curves) == len(cfg["seeds"]) and all(len(c) == len(res["eval_step"]) for c in curves)
+    kw = {k: cfg[k] for k in ("hidden_size", "batch_size", "lr", "clip", "eval_n")}
+    again = ge.train_adding("lstm", 20, steps=cfg["eval_every"], eval_every=cfg["eval_every"],
+                            seed=cfg["seeds"][0], **kw)
+    assert again["test_mse"][0] == pytest.approx(res["test_mse"]["lstm"]["20"][0][0], rel=1e-4)
+    assert max(c[-1] for c in res["test_mse"]["lstm"]["20"]) < 1 / 60
+
+
+def test_standard_errors_skip_unsolved_runs():
+    mean, se, n = ch05.standard_errors([50, None, 100, 75])
+    assert n == 3 and mean == 75.0
+    assert se == pytest.approx(np.std([50, 100, 75], ddof=1) / np.sqrt(3))
+    assert ch05.standard_errors([None])[2] == 0 and np.isnan(ch05.standard_errors([4.0])[1])
+
+
+def test_solution_config_adds_chos_gru_and_seeds():
+    cfg = ch05.SOLUTION_CONFIG
+    assert cfg["cells"][-1] == "gru_cho" and "gru_cho" in CELLS
+    assert cfg["seeds"][:3] == ch05.VARIANT_CONFIG["seeds"] and len(cfg["seeds"]) == 8
+    a = SequenceNet(6, 5, 3, cell="gru_cho", seed=0)
+    b = SequenceNet(6, 5, 3, cell="gru_ops", seed=0)
+    assert not a.rnn.reset_after and b.rnn.reset_after
+
+
 # ------------------------------------------------------------ the committed results
-CONFIGS = {"length": ge.LENGTH_CONFIG, "forget_bias": ge.FORGET_CONFIG, "variants": ch05.VARIANT_CONFIG}
+CONFIGS = {"length": ge.LENGTH_CONFIG, "forget_bias": ge.FORGET_CONFIG, "variants": ch05.VARIANT_CONFIG,
+           "solutions": ch05.SOLUTION_CONFIG, "adding": ge.ADDING_CONFIG}
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -252,8 +292,9 @@ def test_committed_forget_bias_results_schema():
         assert all(len(c) == cfg["steps"] for c in res["loss"][bias])
 
 
-def test_committed_variant_results_schema():
-    res, cfg = ge.load_results("variants"), ch05.VARIANT_CONFIG
+@pytest.mark.parametrize("name", ["variants", "solutions"])
+def test_committed_variant_results_schema(name):
+    res, cfg = ge.load_results(name), CONFIGS[name]
     assert set(res["results"]) == set(cfg["cells"])
     for r in res["results"].values():
         assert all(len(r[k]) == len(cfg["seeds"]) for k in ("final_acc", "steps_to_solve", "final_loss"))

@@ -26,20 +26,22 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from coursekit.data import RESULTS_DIR
-from coursekit.data.tasks import answer_targets, first_symbol_recall, recall_vocab_size
+from coursekit.data.tasks import adding_problem, answer_targets, first_symbol_recall, recall_vocab_size
 from coursekit.models.sequence import CELLS, SequenceNet
 from coursekit.nn import lstm as ck_lstm
 from coursekit.nn import rnn as ck_rnn
 from coursekit.train.loop import train
 
-__all__ = ["CELLS", "LENGTH_CONFIG", "FORGET_CONFIG", "TRAIN_DEFAULTS", "EVAL_SEED",
+__all__ = ["CELLS", "LENGTH_CONFIG", "FORGET_CONFIG", "ADDING_CONFIG", "TRAIN_DEFAULTS", "EVAL_SEED",
            "accuracy_by_distance", "train_recall", "length_experiment", "forget_bias_experiment",
+           "train_adding", "adding_experiment",
            "lstm_gates", "lstm_gradient_norms", "rnn_gradient_norms", "load_results", "summarize"]
 
 EVAL_SEED = 10_000  # evaluation sequences never appear in training (training seeds are < EVAL_SEED)
@@ -51,6 +53,9 @@ LENGTH_CONFIG = dict(TRAIN_DEFAULTS, cells=["rnn", "lstm", "gru"], lengths=[20, 
                      seeds=[0, 1], steps=500, eval_n=500)
 FORGET_CONFIG = dict(TRAIN_DEFAULTS, biases=[0.0, 1.0], T=24, answer_from=12, seeds=[0, 1, 2, 3, 4],
                      steps=500, eval_every=25, eval_n=256)
+#: Exercise 5, the adding problem: ``benchmarks/gated_experiments.py --only adding``.
+ADDING_CONFIG = dict(cells=["rnn", "lstm"], lengths=[20, 50], seeds=[0, 1, 2], steps=2000,
+                     eval_every=100, eval_n=1000, hidden_size=16, batch_size=64, lr=1e-2, clip=1.0)
 
 
 @torch.no_grad()
@@ -154,6 +159,65 @@ def forget_bias_experiment(config=None, *, progress=False):
     return {"config": config, "eval_step": steps, "accuracy": acc, "loss": loss}
 
 
+def train_adding(cell, T, *, steps=2000, seed=0, hidden_size=16, batch_size=64, lr=1e-2,
+                 clip=1.0, eval_every=100, eval_n=1000):
+    """Train ``torch.nn.RNN`` (tanh) or ``torch.nn.LSTM`` with a linear read-out of h_T on
+    :func:`coursekit.data.tasks.adding_problem` (squared error, Adam, clipping).
+
+    Batch ``k`` is ``adding_problem(batch_size, T, seed=k)``; every ``eval_every`` updates the
+    mean squared error on ``eval_n`` sequences drawn with ``EVAL_SEED`` (never trained on).
+    Always answering 1 scores about 1/6. Returns ``{"eval_step": [...], "test_mse": [...],
+    "seconds": s}``. Chapter 4, exercise 5.
+    """
+    if cell not in ("rnn", "lstm"):
+        raise ValueError(f"cell must be 'rnn' or 'lstm', got {cell!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layer = (torch.nn.RNN if cell == "rnn" else torch.nn.LSTM)(2, hidden_size, batch_first=True)
+        read = torch.nn.Linear(hidden_size, 1)
+    params = [*layer.parameters(), *read.parameters()]
+    opt = torch.optim.Adam(params, lr=lr)
+
+    def predict(x):                                               # x (N, T, 2) -> (N,)
+        return read(layer(torch.from_numpy(x).float())[0][:, -1])[:, 0]
+
+    x_test, y_test = adding_problem(eval_n, T, seed=EVAL_SEED)
+    y_test = torch.from_numpy(y_test).float()
+    out = {"eval_step": [], "test_mse": []}
+    t0 = time.perf_counter()
+    for step in range(1, steps + 1):
+        x, y = adding_problem(batch_size, T, seed=step - 1)
+        loss = ((predict(x) - torch.from_numpy(y).float()) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, clip)
+        opt.step()
+        if step % eval_every == 0 or step == steps:
+            with torch.no_grad():
+                out["eval_step"].append(step)
+                out["test_mse"].append(round(((predict(x_test) - y_test) ** 2).mean().item(), 6))
+    out["seconds"] = round(time.perf_counter() - t0, 2)
+    return out
+
+
+def adding_experiment(config=None):
+    """:func:`train_adding` for every cell, length and seed of ``config`` (default
+    :data:`ADDING_CONFIG`). Returns ``{"config": config, "eval_step": [...], "test_mse":
+    {cell: {str(T): [[mse per eval step] per seed]}}, "seconds": {cell: {str(T): [...]}}}``."""
+    config = dict(ADDING_CONFIG if config is None else config)
+    kw = {k: config[k] for k in ("steps", "hidden_size", "batch_size", "lr", "clip", "eval_every",
+                                 "eval_n")}
+    mse, secs, steps = {}, {}, None
+    for cell in config["cells"]:
+        mse[cell], secs[cell] = {}, {}
+        for T in config["lengths"]:
+            runs = [train_adding(cell, T, seed=seed, **kw) for seed in config["seeds"]]
+            steps = runs[0]["eval_step"]
+            mse[cell][str(T)] = [r["test_mse"] for r in runs]
+            secs[cell][str(T)] = [r["seconds"] for r in runs]
+    return {"config": config, "eval_step": steps, "test_mse": mse, "seconds": secs}
+
+
 def summarize(values):
     """``(mean, std, n)`` of the numbers in ``values`` that are not ``None`` (std with ddof=0)."""
     v = np.array([x for x in values if x is not None], dtype=float)
@@ -163,7 +227,8 @@ def summarize(values):
 
 
 def load_results(name, directory=None):
-    """The JSON written by ``benchmarks/gated_experiments.py``: ``name`` is "length", "forget_bias" or "variants"."""
+    """The JSON written by ``benchmarks/gated_experiments.py``: ``name`` is "length",
+    "forget_bias", "adding", "variants" or "solutions" (the files are gated_<name>.json)."""
     path = Path(directory or RESULTS_DIR) / f"gated_{name}.json"
     return json.loads(path.read_text())
 
