@@ -3,6 +3,9 @@
 Usage (heavy: run under the shared lock)::
 
     flock /work/locks/cpu .venv/bin/python benchmarks/train_translation.py     # 2 x 2000 updates
+    # BPE subwords, one process per system on one thread each (the 2026-12-03 comparison)
+    python benchmarks/train_translation.py --unit bpe --steps 5000 --threads 1 --only attention \
+        --results /tmp/att.json --checkpoint /tmp/att.pt
     .venv/bin/python benchmarks/train_translation.py --steps 20 --no-save      # smoke test
 
 Two systems with the same bidirectional GRU encoder, embedding and hidden sizes, data, seed
