@@ -24,6 +24,7 @@ import argparse
 import json
 import platform
 import time
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,12 +48,9 @@ class Segmenter:
     training sentences of one side (``unit="bpe"``); ``words(pieces)`` undoes it."""
 
     def __init__(self, unit, side, merges=0):
-        self.unit, self.bpe = unit, None
+        self.bpe = None
         if unit == "bpe":
-            counts = {}
-            for pair in de_en.load_pairs("train"):
-                for t in de_en.tokenize(pair[side]):
-                    counts[t] = counts.get(t, 0) + 1
+            counts = Counter(t for pair in de_en.load_pairs("train") for t in de_en.tokenize(pair[side]))
             self.bpe = BPE(learn_bpe(counts, merges))
 
     def __call__(self, sentence):
@@ -63,27 +61,25 @@ class Segmenter:
         return BPE.decode(tokens) if self.bpe else list(tokens)
 
 
-def vocabularies(min_freq=3, seg_src=None, seg_tgt=None):
+def vocabularies(min_freq, seg_src, seg_tgt):
     train_pairs = de_en.load_pairs("train")
-    seg_src, seg_tgt = seg_src or de_en.tokenize, seg_tgt or de_en.tokenize
     src = TokenVocab([seg_src(d) for d, _ in train_pairs], min_freq=min_freq)
     tgt = TokenVocab([seg_tgt(e) for _, e in train_pairs], min_freq=min_freq)
     return src, tgt
 
 
-def test_set(src_vocab, seg_src=None):
-    """Sources (ids), source lengths and tokenised references of the test split."""
-    seg_src = seg_src or de_en.tokenize
+def test_set(src_vocab, seg_src):
+    """The test split: sources (ids), tokenised references, and each source's length in
+    German words (``de_en.tokenize``, whatever the model's unit: the BLEU buckets use it)."""
     refs = de_en.references("test")
     sources = [src_vocab.encode(seg_src(d)) for d, _ in refs]
-    return sources, [[de_en.tokenize(e) for e in ens] for _, ens in refs]
+    return (sources, [[de_en.tokenize(e) for e in ens] for _, ens in refs],
+            [len(de_en.tokenize(d)) for d, _ in refs])
 
 
-def bleu_report(model, sources, references, tgt_vocab, words=list, max_len=30, **kw):
-    """BLEU is always on ``de_en.tokenize`` words: BPE output is joined back into words.
-    The buckets count the German source in words (``de_en.tokenize``), whatever the unit."""
+def bleu_report(model, sources, references, src_words, tgt_vocab, words, max_len, **kw):
+    """BLEU is always on ``de_en.tokenize`` words: BPE output is joined back into words."""
     hyps = [words(tgt_vocab.decode(o)) for o in model.generate(sources, max_len=max_len, **kw)]
-    src_words = [len(de_en.tokenize(d)) for d, _ in de_en.references("test")]
     by_length = {}
     for lo, hi in BUCKETS:
         idx = [i for i, n in enumerate(src_words) if lo <= n <= hi]
@@ -139,7 +135,7 @@ def main(argv=None):
                                         seg_src, seg_tgt)
     pairs = [(src_vocab.encode(seg_src(d)), tgt_vocab.encode(seg_tgt(e)))
              for d, e in de_en.load_pairs("train")]
-    sources, references = test_set(src_vocab, seg_src)
+    sources, references, src_words = test_set(src_vocab, seg_src)
     max_len = 30 if args.unit == "word" else 60
     systems, examples = {}, {}
     attention_model = None
@@ -150,8 +146,8 @@ def main(argv=None):
                             "final_train_loss": sum(hist["loss"][-50:]) / min(50, len(hist["loss"])),
                             "parameters": sum(p.numel() for p in model.parameters())}
         for name, kw in (("greedy", {}), ("beam5", {"beam_size": 5, "alpha": 0.6})):
-            systems[context][name], hyps = bleu_report(model, sources, references, tgt_vocab,
-                                                       seg_tgt.words, max_len, **kw)
+            systems[context][name], hyps = bleu_report(model, sources, references, src_words,
+                                                       tgt_vocab, seg_tgt.words, max_len, **kw)
             examples.setdefault(context + "_" + name, [" ".join(h) for h in hyps[:20]])
             print(context, name, round(systems[context][name]["bleu"], 4), flush=True)
         if context == "attention":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from coursekit.book.ch04_lstm import TRAIN_DEFAULTS, _train_kwargs, train_recall
+from coursekit.book.ch04_lstm import TRAIN_DEFAULTS, _train_kwargs, summarize, train_recall
 from coursekit.nn import gru as ck_gru
 
 __all__ = ["GREFF_CELLS", "VARIANT_CONFIG", "SOLUTION_CONFIG", "variant_experiment",
@@ -59,12 +59,10 @@ def variant_experiment(config=None, *, progress=False):
 def standard_errors(values) -> tuple[float, float, int]:
     """Mean, standard error ``s / sqrt(n)`` (``s`` with ``n - 1`` in the denominator) and
     ``n`` of the numbers in ``values`` that are not ``None`` (a run that never solved the
-    task has ``steps_to_solve = None``). Chapter 5, exercise 5."""
-    x = np.array([v for v in values if v is not None], dtype=float)
-    if x.size == 0:
-        return float("nan"), float("nan"), 0
-    se = float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan")
-    return float(x.mean()), se, int(x.size)
+    task has ``steps_to_solve = None``); from :func:`summarize`'s ``ddof=0`` spread, since
+    ``s / sqrt(n) = std_0 / sqrt(n - 1)``. Chapter 5, exercise 5."""
+    mean, std0, n = summarize(values)
+    return mean, (std0 / np.sqrt(n - 1) if n > 1 else float("nan")), n
 
 
 def gru_gradient_norms(x, Wx, Wh, b, bhn, dh_last, h0=None):

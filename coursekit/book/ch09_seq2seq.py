@@ -16,11 +16,9 @@ import numpy as np
 import torch
 
 from coursekit.data import cmudict
-from coursekit.data.bpe import BPE
 from coursekit.data.text import BOS, EOS, TokenVocab
 from coursekit.decode import beam_search
 from coursekit.nn.seq2seq import load_checkpoint
-from coursekit.train.checkpoint import load_checkpoint as _load_info
 
 __all__ = ["CHECKPOINTS", "load_g2p", "load_translation", "tiny_seeds_example", "TRAP",
            "trap_step", "draw_trap", "exposure_bias", "plot_exposure_bias",
@@ -36,21 +34,9 @@ def load_g2p():
 
 
 def load_translation():
-    """The shipped German->English attention model: (model, de vocab, en vocab, metrics).
-
-    When the checkpoint was trained on BPE subwords (its ``extra`` holds the merges), each
-    vocabulary gets a ``bpe`` attribute (:class:`coursekit.data.bpe.BPE`) that turns words
-    into the model's pieces; for a word-level checkpoint ``bpe`` is ``None``.
-    """
-    path = CHECKPOINTS / "de_en_attention.pt"
-    model, src, tgt, metrics = load_checkpoint(path)
-    extra = _load_info(path)[1]["extra"]
-    vocabs = []
-    for itos, key in ((src, "src_merges"), (tgt, "tgt_merges")):
-        vocab = TokenVocab.from_itos(itos)
-        vocab.bpe = BPE(extra[key]) if key in extra else None
-        vocabs.append(vocab)
-    return model, vocabs[0], vocabs[1], metrics
+    """The shipped German->English attention model: (model, de vocab, en vocab, metrics)."""
+    model, src, tgt, metrics = load_checkpoint(CHECKPOINTS / "de_en_attention.pt")
+    return model, TokenVocab.from_itos(src), TokenVocab.from_itos(tgt), metrics
 
 
 # --------------------------------------------------------- the seeds' formulas

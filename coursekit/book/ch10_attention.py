@@ -10,13 +10,12 @@ import numpy as np
 import torch
 
 from coursekit.data import cmudict, de_en
-from coursekit.data.bpe import END
 from coursekit.data.text import BOS, EOS
 from coursekit.decode import beam_search
 from coursekit.nn import attention as att
 
 __all__ = ["tiny_attention_example", "plot_alignment", "align", "explorer_figure",
-           "build_alignment_explorer", "softmax_axis_demo", "entropy", "piece_label"]
+           "build_alignment_explorer", "softmax_axis_demo", "entropy"]
 
 
 def tiny_attention_example(seed: int = 3):
@@ -54,18 +53,7 @@ def _source(kind, text, src_vocab):
         word = "".join(ch for ch in text.lower() if ch in cmudict.GRAPHEMES) or "a"
         return list(word), src_vocab.encode(word)
     tokens = de_en.tokenize(text) or ["."]
-    if getattr(src_vocab, "bpe", None) is None:
-        return tokens, src_vocab.encode(tokens)
-    pieces = src_vocab.bpe.encode(tokens)  # a subword model reads pieces
-    return [piece_label(p) for p in pieces], src_vocab.encode(pieces)
-
-
-def piece_label(piece: str) -> str:
-    """How a BPE piece is shown on an axis: one that ends a word loses its ``</w>``, one that
-    does not gets Sennrich's ``@@`` (``zweit@@ größte`` for the word *zweitgrößte*)."""
-    if piece.startswith("<") and piece.endswith(">"):  # <unk>, <eos>: not pieces
-        return piece
-    return piece[:-len(END)] if piece.endswith(END) else piece + "@@"
+    return tokens, src_vocab.encode(tokens)
 
 
 def align(model, src_vocab, tgt_vocab, text, *, kind="g2p", beam_size=5, alpha=0.6):
@@ -86,9 +74,7 @@ def align(model, src_vocab, tgt_vocab, text, *, kind="g2p", beam_size=5, alpha=0
     ranked = beam_search(step, state, BOS, EOS, beam_size, 30, alpha, return_all=True)
     best = [t for t in ranked[0][0] if t != EOS]
     weights = model.alignment(ids, best)
-    subword = getattr(tgt_vocab, "bpe", None) is not None
-    show = lambda ids_: [piece_label(tgt_vocab.itos[i]) if subword else tgt_vocab.itos[i]  # noqa: E731
-                         for i in ids_]
+    show = lambda ids_: [tgt_vocab.itos[i] for i in ids_]  # noqa: E731
     return src_tokens, show(best), weights, [(show([t for t in r[0] if t != EOS]), r[1], r[2])
                                               for r in ranked]
 

@@ -17,7 +17,7 @@ sha256). Nothing downloads at run time. One loader module per dataset:
   sunspot and CO2 series with the forecasting lab's steps (chapter 7);
 - :mod:`~coursekit.data.cmudict`, :mod:`~coursekit.data.de_en` and
   :mod:`~coursekit.data.pairs`: G2P and German-English pairs, token vocabularies and pair
-  batches (chapters 9 and 10);
+  batches (chapters 9 and 10); :mod:`~coursekit.data.bpe`: byte-pair subwords for them;
 - :mod:`~coursekit.data.emoji` and :mod:`~coursekit.data.scenes`: emoji images with their
   names, and generated scenes with ground-truth masks (chapter 11).
 
