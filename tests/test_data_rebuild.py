@@ -14,7 +14,7 @@ import os
 import pytest
 
 from coursekit.data import DATA_DIR, FILES_DIR
-from coursekit.data.prepare import datasets, rebuild_differences
+from coursekit.data.prepare import datasets, rebuild_differences, sources
 from coursekit.data.prepare._source import cached, npz_bytes, gzip_bytes
 
 DATASETS = datasets()
@@ -26,8 +26,9 @@ def test_committed_files_are_documented(name):
     """Each output exists, and README.md gives its sha256 and the source's version."""
     mod = DATASETS[name]
     readme = (DATA_DIR / "README.md").read_text()
-    assert mod.SOURCE.version in readme and mod.SOURCE.sha256 in readme, \
-        f"README.md must name {mod.SOURCE.spec} and the archive's sha256"
+    for source in sources(mod):
+        assert source.version in readme and source.sha256 in readme, \
+            f"README.md must name {source.spec} and the archive's sha256"
     for fname in mod.OUTPUTS:
         path = FILES_DIR / fname
         assert path.is_file(), f"{fname} is missing: python -m coursekit.data.prepare {name}"
@@ -37,9 +38,9 @@ def test_committed_files_are_documented(name):
 
 @pytest.mark.parametrize("name", sorted(DATASETS))
 def test_rebuild_is_byte_identical(name):
-    source = DATASETS[name].SOURCE
-    if cached(source) is None:
-        msg = (f"{source.filename} is not in the source cache: run "
+    missing = [s.filename for s in sources(DATASETS[name]) if cached(s) is None]
+    if missing:
+        msg = (f"{', '.join(missing)} not in the source cache: run "
                f"`python -m coursekit.data.prepare --fetch {name}`")
         if REQUIRED:
             pytest.fail(msg)

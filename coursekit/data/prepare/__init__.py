@@ -7,6 +7,9 @@ One module per dataset, each with the same interface::
     OUTPUTS = ("shakespeare.txt",)           # files written into coursekit/data/files/
     def build(archive: Path) -> dict[str, bytes]: ...   # deterministic
 
+A dataset read from several archives sets ``SOURCE`` to a tuple of them, and its
+``build`` takes one path per archive (``verses``: the Spanish and the English Bible).
+
 Command line (``python -m coursekit.data.prepare``)::
 
     python -m coursekit.data.prepare shakespeare     # fetch if needed, build, write
@@ -26,7 +29,7 @@ from types import ModuleType
 from coursekit.data import FILES_DIR
 from coursekit.data.prepare._source import Source, fetch, sha256
 
-__all__ = ["datasets", "dataset", "prepare", "rebuild_differences"]
+__all__ = ["datasets", "dataset", "sources", "prepare", "rebuild_differences"]
 
 
 def datasets() -> dict[str, ModuleType]:
@@ -48,10 +51,17 @@ def dataset(name: str) -> ModuleType:
     return known[name]
 
 
+def sources(mod: ModuleType) -> tuple[Source, ...]:
+    """A prepare module's archives: ``SOURCE`` is one :class:`Source` or a tuple of them
+    (``build`` then takes one path per archive, in that order)."""
+    found = mod.SOURCE if isinstance(mod.SOURCE, tuple) else (mod.SOURCE,)
+    if not found or not all(isinstance(s, Source) for s in found):
+        raise TypeError(f"{mod.__name__}.SOURCE must be a Source or a tuple of Sources")
+    return found
+
+
 def _built(mod: ModuleType) -> dict[str, bytes]:
-    if not isinstance(mod.SOURCE, Source):
-        raise TypeError(f"{mod.__name__}.SOURCE must be a Source")
-    outputs = mod.build(fetch(mod.SOURCE))
+    outputs = mod.build(*(fetch(s) for s in sources(mod)))
     if set(outputs) != set(mod.OUTPUTS):
         raise ValueError(f"{mod.__name__}.build made {sorted(outputs)}, but OUTPUTS says "
                          f"{sorted(mod.OUTPUTS)}")

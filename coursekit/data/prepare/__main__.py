@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from coursekit.data.prepare import datasets, prepare, rebuild_differences
+from coursekit.data.prepare import datasets, prepare, rebuild_differences, sources
 from coursekit.data.prepare._source import fetch
 
 
@@ -28,10 +28,11 @@ def main(argv=None) -> int:
     for name in names:
         mod = known[name]
         if args.list:
-            s = mod.SOURCE
-            print(f"{name:<14} {s.registry}:{s.spec:<40} -> {', '.join(mod.OUTPUTS)}")
+            for s in sources(mod):
+                print(f"{name:<14} {s.registry}:{s.spec:<40} -> {', '.join(mod.OUTPUTS)}")
         elif args.fetch:
-            print(f"{name}: {fetch(mod.SOURCE)}")
+            for s in sources(mod):
+                print(f"{name}: {fetch(s)}")
         elif args.check:
             bad = rebuild_differences(name)
             print(f"{name}: " + ("identical" if not bad else "DIFFERS: " + "; ".join(bad)))
