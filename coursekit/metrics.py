@@ -8,7 +8,8 @@
 - Translation (chapters 9-11): :func:`corpus_bleu`, :func:`sentence_bleu` (BLEU of
   Papineni et al. 2002 on token lists, equal to sacrebleu's ``tokenize="none"``), and for
   G2P :func:`closest_reference_errors` (phoneme and word error rate against the closest
-  of several pronunciations).
+  of several pronunciations); :func:`paired_bootstrap` (is one system's BLEU higher than
+  another's by more than the choice of test sentences explains?).
 
 BLEU, computed from corpus totals:
 
@@ -35,7 +36,7 @@ from coursekit._validate import check_array
 
 __all__ = ["nats_to_bits", "perplexity", "entropy_bits", "accuracy", "edit_distance",
            "error_rate", "closest_reference_errors", "ngram_counts", "bleu_statistics",
-           "bleu_from_statistics", "corpus_bleu", "sentence_bleu"]
+           "bleu_from_statistics", "corpus_bleu", "sentence_bleu", "paired_bootstrap"]
 
 SMOOTHING = (None, "floor", "add-k", "exp")
 
@@ -246,3 +247,53 @@ def sentence_bleu(hypothesis, references, max_n: int = 4, *, smooth: str | None 
     Chapter 9: Sequence to sequence.
     """
     return corpus_bleu([hypothesis], [references], max_n, smooth=smooth, smooth_value=smooth_value)
+
+
+def _sentence_statistics(hypotheses, references, max_n):
+    """(M, 2 max_n + 2) array: each sentence's matches, totals, hyp_len and ref_len."""
+    rows = []
+    for hyp, refs in zip(hypotheses, references):
+        st = bleu_statistics([hyp], [refs], max_n)
+        rows.append(st["matches"] + st["totals"] + [st["hyp_len"], st["ref_len"]])
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), 2 * max_n + 2)
+
+
+def _bleu_of_sums(sums, max_n):
+    """Unsmoothed BLEU of each row of summed sentence statistics (K, 2 max_n + 2)."""
+    m, t = sums[:, :max_n], sums[:, max_n:2 * max_n]
+    c, r = sums[:, -2], sums[:, -1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bp = np.where(c > r, 1.0, np.where(c > 0, np.exp(1 - r / np.maximum(c, 1e-300)), 0.0))
+        ok = (m > 0).all(axis=1) & (t > 0).all(axis=1)
+        logp = np.where(ok[:, None], np.log(np.where(ok[:, None], m / np.where(t > 0, t, 1), 1.0)), 0.0)
+    return np.where(ok, bp * np.exp(logp.mean(axis=1)), 0.0)
+
+
+def paired_bootstrap(hypotheses_a, hypotheses_b, references, max_n: int = 4, *,
+                     samples: int = 1000, seed: int = 0) -> dict:
+    """Paired bootstrap resampling of the test sentences (Koehn 2004) for corpus BLEU.
+
+    Shapes: two lists of M token-list hypotheses (systems A and B, on the same sources) and
+    one list of M reference lists, as for :func:`corpus_bleu`.
+    Method: draw ``samples`` test sets of M sentences with replacement (the same draw for
+    both systems), compute both corpus BLEUs on each and their difference B - A.
+    Returns {"bleu_a", "bleu_b", "delta" (B - A on the whole test set), "low", "high" (the
+    2.5% and 97.5% quantiles of the resampled differences), "b_better" (the fraction of
+    samples where B scores strictly higher), "samples"}.
+    Chapter 10: Attention.
+    """
+    hyp_a, refs = _check_corpus(hypotheses_a, references)
+    hyp_b, _ = _check_corpus(hypotheses_b, references)
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"samples must be a positive integer, got {samples!r}")
+    sa, sb = _sentence_statistics(hyp_a, refs, max_n), _sentence_statistics(hyp_b, refs, max_n)
+    rng = np.random.default_rng(seed)
+    deltas = []
+    for start in range(0, samples, 100):
+        idx = rng.integers(0, len(refs), size=(min(100, samples - start), len(refs)))
+        deltas.append(_bleu_of_sums(sb[idx].sum(1), max_n) - _bleu_of_sums(sa[idx].sum(1), max_n))
+    deltas = np.concatenate(deltas)
+    a, b = (float(_bleu_of_sums(x.sum(0, keepdims=True), max_n)[0]) for x in (sa, sb))
+    return {"bleu_a": a, "bleu_b": b, "delta": b - a, "low": float(np.quantile(deltas, 0.025)),
+            "high": float(np.quantile(deltas, 0.975)), "b_better": float((deltas > 0).mean()),
+            "samples": samples}

@@ -149,3 +149,45 @@ def test_property_matches_sacrebleu_exp_smoothing(seed, m, vocab):
     ours = corpus_bleu(hyps, refs, smooth="exp")
     assert 0.0 <= ours <= 1.0
     assert ours == pytest.approx(sacre(hyps, refs, "exp"), abs=1e-12)
+
+
+# ------------------------------------------------------------- paired bootstrap
+def test_paired_bootstrap_resamples_agree_with_corpus_bleu():
+    import numpy as np
+
+    from coursekit.metrics import paired_bootstrap
+    hyps_a, refs = random_corpus(11, m=30)
+    hyps_b = [r[0][:len(r[0]) - (i % 2)] for i, r in enumerate(refs)]  # near-copies: better
+    out = paired_bootstrap(hyps_a, hyps_b, refs, samples=300, seed=4)
+    assert out["bleu_a"] == pytest.approx(corpus_bleu(hyps_a, refs), abs=1e-12)
+    assert out["bleu_b"] == pytest.approx(corpus_bleu(hyps_b, refs), abs=1e-12)
+    assert out["delta"] == pytest.approx(out["bleu_b"] - out["bleu_a"])
+    assert out["b_better"] == 1.0 and 0 < out["low"] <= out["delta"] <= out["high"]
+    # the same draws, recomputed with corpus_bleu on each resampled test set
+    rng = np.random.default_rng(4)
+    idx = rng.integers(0, len(refs), size=(100, len(refs)))
+    for row in idx[:5]:
+        d = (corpus_bleu([hyps_b[i] for i in row], [refs[i] for i in row])
+             - corpus_bleu([hyps_a[i] for i in row], [refs[i] for i in row]))
+        assert 0 < d  # every resample prefers B here
+    from coursekit.metrics import _bleu_of_sums, _sentence_statistics
+    sa = _sentence_statistics(hyps_a, refs, 4)
+    got = _bleu_of_sums(sa[idx[:5]].sum(1), 4)
+    want = [corpus_bleu([hyps_a[i] for i in row], [refs[i] for i in row]) for row in idx[:5]]
+    assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_paired_bootstrap_identical_and_swapped_systems():
+    from coursekit.metrics import paired_bootstrap
+    hyps_a, refs = random_corpus(5, m=25)
+    same = paired_bootstrap(hyps_a, hyps_a, refs, samples=200)
+    assert same["delta"] == 0 and same["b_better"] == 0 and same["low"] == same["high"] == 0
+    hyps_b, _ = random_corpus(6, m=25)
+    ab = paired_bootstrap(hyps_a, hyps_b, refs, samples=200, seed=1)
+    ba = paired_bootstrap(hyps_b, hyps_a, refs, samples=200, seed=1)
+    assert ab["delta"] == pytest.approx(-ba["delta"])
+    assert ab["low"] == pytest.approx(-ba["high"]) and ab["high"] == pytest.approx(-ba["low"])
+    with pytest.raises(ValueError, match="samples"):
+        paired_bootstrap(hyps_a, hyps_a, refs, samples=0)
+    with pytest.raises(ValueError, match="one list of references per hypothesis"):
+        paired_bootstrap(hyps_a, hyps_a[:-1], refs)
