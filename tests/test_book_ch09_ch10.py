@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 
 from coursekit.book import ch09_seq2seq as ch09  # noqa: E402
 from coursekit.book import ch10_attention as ch10  # noqa: E402
-from coursekit.data import de_en  # noqa: E402
+from coursekit.data import verses  # noqa: E402
 from coursekit.decode import beam_search, greedy_search  # noqa: E402
 
 
@@ -51,8 +51,9 @@ def test_shipped_g2p_model_aligns_and_explains_exposure_bias():
 def test_shipped_translation_model_aligns():
     model, src, tgt, metrics = ch09.load_translation()
     assert set(metrics["systems"]) == {"every_step", "attention"}
-    sentence = "Das ist ein kleines Haus."
+    assert metrics["corpus"] == "verses"
+    sentence = "Y dijo Dios: Sea la luz."
     shown, out, weights, ranked = ch10.align(model, src, tgt, sentence, kind="mt", beam_size=3)
-    assert shown == de_en.tokenize(sentence)
+    assert shown == verses.tokenize(sentence)
     assert weights.shape == (len(out) + 1, len(shown)) and np.allclose(weights.sum(1), 1)
     assert ranked[0][0] == out

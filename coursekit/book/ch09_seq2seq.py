@@ -3,8 +3,8 @@ trap, BLEU by hand, exposure bias and the fixed-context bottleneck measured on t
 checkpoints, and the beam explorer.
 
 The checkpoints are written by ``benchmarks/train_g2p.py`` (``g2p_attention.pt``) and
-``benchmarks/train_translation.py`` (``de_en_attention.pt``, whose metrics also hold the
-no-attention system's test BLEU by source length).
+``benchmarks/train_translation.py`` (``es_en_attention.pt``, Spanish->English Bible verses,
+whose metrics also hold the no-attention system's test BLEU by source length).
 """
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ def load_g2p():
 
 
 def load_translation():
-    """The shipped German->English attention model: (model, de vocab, en vocab, metrics)."""
-    model, src, tgt, metrics = load_checkpoint(CHECKPOINTS / "de_en_attention.pt")
+    """The shipped Spanish->English attention model (Reina-Valera 1909 -> King James verses,
+    ``coursekit.data.verses``): (model, es vocab, en vocab, metrics of the benchmark record)."""
+    model, src, tgt, metrics = load_checkpoint(CHECKPOINTS / "es_en_attention.pt")
     return model, TokenVocab.from_itos(src), TokenVocab.from_itos(tgt), metrics
 
 
@@ -146,7 +147,7 @@ def plot_bleu_by_length(systems: dict, labels: dict, *, key: str = "greedy", ax=
         buckets = systems[name][key]["by_source_length"]
         ax.plot(list(buckets), [100 * b["bleu"] for b in buckets.values()], "o-", label=label)
     sizes = [b["sentences"] for b in systems[next(iter(labels))][key]["by_source_length"].values()]
-    ax.set(xlabel="source length (German tokens)", ylabel="BLEU (x 100)")
+    ax.set(xlabel="source length (Spanish tokens; sentences)", ylabel="BLEU (x 100)")
     ax.set_xticks(range(len(sizes)), [f"{k}\n({n})" for k, n in
                                       zip(systems[next(iter(labels))][key]["by_source_length"], sizes)])
     ax.legend()

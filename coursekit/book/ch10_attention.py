@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from coursekit.data import cmudict, de_en
+from coursekit.data import cmudict, verses
 from coursekit.data.text import BOS, EOS
 from coursekit.decode import beam_search
 from coursekit.nn import attention as att
@@ -52,7 +52,7 @@ def _source(kind, text, src_vocab):
     if kind == "g2p":
         word = "".join(ch for ch in text.lower() if ch in cmudict.GRAPHEMES) or "a"
         return list(word), src_vocab.encode(word)
-    tokens = de_en.tokenize(text) or ["."]
+    tokens = verses.tokenize(text) or ["."]
     return tokens, src_vocab.encode(tokens)
 
 
@@ -71,7 +71,8 @@ def align(model, src_vocab, tgt_vocab, text, *, kind="g2p", beam_size=5, alpha=0
             lp, st = model.decoder_step(torch.tensor([token]), st)
         return lp[0].double().numpy(), st
 
-    ranked = beam_search(step, state, BOS, EOS, beam_size, 30, alpha, return_all=True)
+    max_len = 30 if kind == "g2p" else 45  # verses have up to 29 English tokens
+    ranked = beam_search(step, state, BOS, EOS, beam_size, max_len, alpha, return_all=True)
     best = [t for t in ranked[0][0] if t != EOS]
     weights = model.alignment(ids, best)
     show = lambda ids_: [tgt_vocab.itos[i] for i in ids_]  # noqa: E731
@@ -95,7 +96,7 @@ def explorer_figure(model, src_vocab, tgt_vocab, text, *, kind="g2p", beam_size=
 
 
 def build_alignment_explorer(models: dict, examples: dict):
-    """Choose a model ("g2p" or "de-en"), choose or type an input; move the beam size and alpha.
+    """Choose a model ("g2p" or "es-en"), choose or type an input; move the beam size and alpha.
 
     ``models``: kind -> (model, src vocab, tgt vocab); ``examples``: kind -> list of inputs.
     """

@@ -15,9 +15,10 @@ sha256). Nothing downloads at run time. One loader module per dataset:
 - :mod:`~coursekit.data.glyphs`: tiny glyph strips for CTC exercises (assignment 7);
 - :mod:`~coursekit.data.imdb` and :mod:`~coursekit.data.timeseries`: IMDB reviews, and the
   sunspot and CO2 series with the forecasting lab's steps (chapter 7);
-- :mod:`~coursekit.data.cmudict`, :mod:`~coursekit.data.de_en` and
-  :mod:`~coursekit.data.pairs`: G2P and German-English pairs, token vocabularies and pair
-  batches (chapters 9 and 10); :mod:`~coursekit.data.bpe`: byte-pair subwords for them;
+- :mod:`~coursekit.data.cmudict`, :mod:`~coursekit.data.verses`, :mod:`~coursekit.data.de_en`
+  and :mod:`~coursekit.data.pairs`: G2P pairs, Spanish-English Bible verses, German-English
+  dictionary sentences, token vocabularies and pair batches (chapters 9 and 10);
+  :mod:`~coursekit.data.bpe`: byte-pair subwords for them;
 - :mod:`~coursekit.data.emoji` and :mod:`~coursekit.data.scenes`: emoji images with their
   names, and generated scenes with ground-truth masks (chapter 11).
 
