@@ -7,7 +7,9 @@ What may be typed is listed in ``ALLOWED``: settings the reader can see in the
 code under the text (a learning rate, a spectral radius chosen for an
 experiment) and constants of formulas (``10^{-6}``, sigma(0) = 0.5). The test
 also checks that every glued name is glued by some code cell of the same
-chapter, so a typo in a role cannot silently render nothing.
+chapter, so a typo in a role cannot silently render nothing. Those two glue checks, and
+one that every inline glue role is ``{glue:text}`` (``{glue:}`` would print a glued string
+with its quotes), run over every chapter.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import pytest
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 CHAPTERS = sorted(p for p in BOOK.glob("0[1-5]_*.ipynb"))
+ALL_CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
 
 #: Typed numbers that are not results: settings shown in the code cells, and constants.
 ALLOWED = {
@@ -70,7 +73,7 @@ def test_prose_numbers_are_glued_or_allowed(path):
     assert not typed, f"{path.name}: typed numbers in markdown (glue them or allow them): {typed}"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name[:2])
+@pytest.mark.parametrize("path", ALL_CHAPTERS, ids=lambda p: p.name[:2])
 def test_every_glued_name_is_glued_by_the_chapter(path):
     cells = _cells(path)
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
@@ -80,6 +83,15 @@ def test_every_glued_name_is_glued_by_the_chapter(path):
     patterns = [re.compile(re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(g)) + "$") for g in glued]
     missing = sorted(name for name in used if not any(p.match(name) for p in patterns))
     assert not missing, f"{path.name}: glued in markdown but never by code: {missing}"
+
+
+@pytest.mark.parametrize("path", ALL_CHAPTERS, ids=lambda p: p.name[:2])
+def test_inline_glue_strips_quotes(path):
+    """``{glue:}`` pastes the text/plain repr, so a glued string shows as '20.32' with its
+    quotes; ``{glue:text}`` evaluates the repr first and prints 20.32."""
+    bare = [i for i, c in enumerate(_cells(path)) if c["cell_type"] == "markdown"
+            and "{glue:}`" in "".join(c["source"])]
+    assert not bare, f"{path.name}: cells {bare} use {{glue:}}; write {{glue:text}}"
 
 
 def test_the_detector_sees_typed_numbers_and_ignores_glued_ones():
