@@ -28,7 +28,6 @@ to generalise: about 2.5 BLEU, see coursekit/data/README.md).
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import platform
 import time
@@ -41,6 +40,7 @@ import torch
 from coursekit.data import de_en, verses
 from coursekit.data.bpe import BPE, learn_bpe
 from coursekit.data.pairs import PairBatches, TokenVocab
+from coursekit.data.text import PAD
 from coursekit.metrics import corpus_bleu, paired_bootstrap
 from coursekit.nn.seq2seq import Seq2Seq, masked_sequence_loss, save_checkpoint
 from coursekit.train.loop import cosine_schedule, train
@@ -107,8 +107,8 @@ def bleu_report(model, sources, references, src_words, tgt_vocab, words, max_len
 
 def train_one(context, args, pairs, valid_pairs, src_vocab, tgt_vocab):
     """Train one system; every ``args.eval_every`` updates the loss on the valid pairs is
-    measured, and the weights with the lowest one are kept (model selection, the same rule
-    for both systems)."""
+    measured, and the weights with the lowest one are kept (``train(keep_best=True)``: model
+    selection, the same rule for both systems)."""
     torch.manual_seed(args.seed)
     model = Seq2Seq(len(src_vocab), len(tgt_vocab), embed=args.embed, hidden=args.hidden,
                     context=context, attention="general", bidirectional=True,
@@ -121,32 +121,26 @@ def train_one(context, args, pairs, valid_pairs, src_vocab, tgt_vocab):
 
     valid_batches = [tuple(tuple(torch.as_tensor(a) for a in part) for part in batch)
                      for batch in PairBatches(valid_pairs, 256, seed=0)]
-    best = {"loss": float("inf"), "state": None}
 
     def valid_loss(model):
+        """Loss per valid target token over the whole valid split."""
         total = tokens = 0.0
         for x, y in valid_batches:
-            n = float((y[1] != 0).sum())
+            n = float((y[1] != PAD).sum())
             total += float(loss_fn(model, x, y)[0]) * n
             tokens += n
-        loss = total / tokens
-        if loss < best["loss"]:
-            best.update(loss=loss, state=copy.deepcopy(model.state_dict()))
-        return loss
+        return total / tokens
 
     t0 = time.perf_counter()
     hist = train(model, PairBatches(pairs, args.batch, seed=args.seed), steps=args.steps,
                  lr=args.lr, clip=1.0, loss_fn=loss_fn,
                  schedule=cosine_schedule(warmup=0.03, final=0.05), seed=args.seed, progress=False,
-                 eval_fn=valid_loss, eval_every=args.eval_every,
+                 eval_fn=valid_loss, eval_every=args.eval_every, keep_best=True,
                  log=lambda d: print(context, d, flush=True), log_every=200)
     seconds = time.perf_counter() - t0
-    i = hist["val_loss"].index(min(hist["val_loss"]))
-    model.load_state_dict(best["state"])
-    return model.eval(), hist, seconds, {"best_step": hist["val_step"][i],
-                                          "best_valid_loss": hist["val_loss"][i],
-                                          "valid_curve": [list(t) for t in zip(hist["val_step"],
-                                                                               hist["val_loss"])]}
+    return model.eval(), hist, seconds, {
+        "best_step": hist["best_step"], "best_valid_loss": hist["best_val_loss"],
+        "valid_curve": [list(t) for t in zip(hist["val_step"], hist["val_loss"])]}
 
 
 def main(argv=None):
@@ -228,7 +222,8 @@ def main(argv=None):
         "attention_gain_bleu": gain, "bootstrap_attention_minus_no_attention": bootstrap,
         "examples": examples,
     }
-    print(json.dumps({k: v for k, v in record.items() if k not in ("examples",)}, indent=1))
+    summary = {k: v for k, v in record.items() if k != "examples"}
+    print(json.dumps(summary, indent=1))
     if not args.no_save:
         Path(args.results).parent.mkdir(exist_ok=True)
         Path(args.results).write_text(json.dumps(record, indent=1) + "\n")
@@ -238,8 +233,7 @@ def main(argv=None):
                               ("every_step", args.baseline_checkpoint)):
             if context in models and path:
                 save_checkpoint(path, models[context], src_vocab.itos, tgt_vocab.itos,
-                                metrics={k: v for k, v in record.items() if k != "examples"},
-                                extra=merges)
+                                metrics=summary, extra=merges)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,26 @@ def test_eval_fn_and_schedule_and_log():
     assert [d["step"] for d in logs if "loss" in d] == [10, 20]
 
 
+def test_keep_best_restores_the_weights_of_the_lowest_evaluation():
+    model = _model()
+    values, seen = iter([3.0, 1.0, 2.0, 4.0]), []
+
+    def eval_fn(m):   # scripted validation values; remember the weights each one scored
+        seen.append({k: t.detach().clone() for k, t in m.state_dict().items()})
+        return next(values)
+
+    hist = train(model, char_batches(IDS, 4, 16, np.random.default_rng(0)), steps=20, lr=1e-2,
+                 progress=False, eval_fn=eval_fn, eval_every=5, keep_best=True)
+    assert hist["val_step"] == [5, 10, 15, 20]
+    assert hist["best_step"] == 10 and hist["best_val_loss"] == 1.0
+    final = model.state_dict()
+    assert all(torch.equal(final[k], seen[1][k]) for k in final)       # step 10's weights ...
+    assert not all(torch.equal(final[k], seen[3][k]) for k in final)   # ... not the last ones
+    with pytest.raises(ValueError, match="keep_best"):
+        train(_model(), char_batches(IDS, 4, 16, np.random.default_rng(0)), steps=2,
+              progress=False, keep_best=True)
+
+
 def test_time_limit_stops_early():
     model = _model()
     hist = train(model, char_batches(IDS, 4, 16, np.random.default_rng(0)), steps=10**6,

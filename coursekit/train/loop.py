@@ -115,8 +115,8 @@ def train(model: nn.Module, batches: Iterable, *, steps: int, lr: float = 1e-3,
           tbptt: int | tuple[int, int] | None = None, loss_fn: Callable = sequence_loss,
           schedule: Callable[[float], float] | None = None, time_limit: float | None = None,
           eval_fn: Callable[[nn.Module], float] | None = None, eval_every: int | None = None,
-          device="cpu", seed: int | None = 0, progress: bool = True, log: Callable | None = None,
-          log_every: int = 50) -> dict:
+          keep_best: bool = False, device="cpu", seed: int | None = 0, progress: bool = True,
+          log: Callable | None = None, log_every: int = 50) -> dict:
     """Train ``model`` on ``batches``; returns the history.
 
     Args:
@@ -138,6 +138,9 @@ def train(model: nn.Module, batches: Iterable, *, steps: int, lr: float = 1e-3,
             elapsed/time_limit)``), e.g. ``cosine_schedule()``.
         eval_fn, eval_every: ``eval_fn(model) -> float`` (e.g. validation loss),
             called every ``eval_every`` steps and at the end, in ``eval`` mode.
+        keep_best: with ``eval_fn``, load back at the end the weights of the evaluation
+            with the lowest value (model selection on the validation loss) and record
+            ``best_step`` and ``best_val_loss`` in the history.
         device, seed: where to train; ``torch.manual_seed(seed)`` first.
         progress: tqdm bar (``tqdm.auto``) with the loss in the postfix.
         log: called as ``log(dict)`` every ``log_every`` steps and after each eval.
@@ -146,10 +149,13 @@ def train(model: nn.Module, batches: Iterable, *, steps: int, lr: float = 1e-3,
         dict of lists: ``step``, ``loss`` (training loss of that update),
         ``grad_norm`` (global L2 norm before clipping), ``lr``, ``seconds``
         (since the start), and ``val_step``/``val_loss``/``val_seconds`` for the evaluations;
-        plus ``stopped`` (``"steps"`` or ``"time_limit"``).
+        plus ``stopped`` (``"steps"`` or ``"time_limit"``), and with ``keep_best`` the
+        ``best_step`` and ``best_val_loss`` of the weights the model ends with.
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
+    if keep_best and eval_fn is None:
+        raise ValueError("keep_best=True needs eval_fn (the value the best weights minimise)")
     k = _parse_tbptt(tbptt)
     if seed is not None:
         torch.manual_seed(seed)
@@ -165,12 +171,14 @@ def train(model: nn.Module, batches: Iterable, *, steps: int, lr: float = 1e-3,
 
     hist = {"step": [], "loss": [], "grad_norm": [], "lr": [], "seconds": [],
             "val_step": [], "val_loss": [], "val_seconds": [], "stopped": "steps"}
+    best_state = None                  # the weights of the best evaluation, for keep_best
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=steps, desc="train", leave=True)
 
     def evaluate(step):
+        nonlocal best_state
         model.eval()
         with torch.no_grad():
             v = float(eval_fn(model))
@@ -178,6 +186,9 @@ def train(model: nn.Module, batches: Iterable, *, steps: int, lr: float = 1e-3,
         hist["val_step"].append(step)
         hist["val_loss"].append(v)
         hist["val_seconds"].append(time.perf_counter() - t0)
+        if keep_best and v < hist.get("best_val_loss", float("inf")):
+            hist.update(best_step=step, best_val_loss=v)
+            best_state = {k: t.detach().clone() for k, t in model.state_dict().items()}
         if log:
             log({"step": step, "val_loss": v, "seconds": hist["val_seconds"][-1]})
         return v
@@ -262,6 +273,8 @@ def train(model: nn.Module, batches: Iterable, *, steps: int, lr: float = 1e-3,
                 break
     if eval_fn is not None:
         evaluate(len(hist["step"]))
+    if best_state is not None:
+        model.load_state_dict(best_state)
     if bar is not None:
         bar.close()
     return hist
