@@ -57,3 +57,26 @@ def test_shipped_translation_model_aligns():
     assert shown == verses.tokenize(sentence)
     assert weights.shape == (len(out) + 1, len(shown)) and np.allclose(weights.sum(1), 1)
     assert ranked[0][0] == out
+
+
+def test_chapter_10_heat_map_prose_matches_the_shipped_model():
+    """The markdown under chapter 10's translation heat maps describes these outputs and
+    where they look; if a retrained checkpoint changes them, the prose must change too."""
+    model, src, tgt, _ = ch09.load_translation()
+    test_sources = {es for es, _ in verses.references("test")}
+
+    def run(sentence):
+        assert sentence in test_sources                    # held out, as the chapter says
+        shown, out, weights, _ = ch10.align(model, src, tgt, sentence, kind="mt")
+        looks = {(o, shown[j]) for o, j in zip(out, weights[:-1].argmax(1))}
+        return " ".join(out), looks
+
+    out, looks = run("Y habló más Jehová á Achâz, diciendo:")
+    assert "the lord spake" in out and {("lord", "jehová"), ("spake", "habló")} <= looks
+    out, looks = run("El que tiene oídos para oir, oiga.")
+    assert "let him hear" in out and {("let", "oiga"), ("him", "oiga"), ("hear", "oiga")} <= looks
+    out, looks = run("No dirás falso testimonio contra tu prójimo.")
+    assert out.startswith("thou shalt not") and {("thou", "no"), ("shalt", "no"), ("not", "no")} <= looks
+    out, looks = run("Los hijos de Harim, mil diez y siete.")
+    assert "three thousand and seven" in out
+    assert {("three", "mil"), ("thousand", "mil")} <= looks
